@@ -64,7 +64,9 @@ class Problem:
         if self.column is not None:
             head = f"{head}, column {self.column!r}" if head else f"column {self.column!r}"
         got = "" if self.value is None else f"got {_quote(self.value)}, "
-        return f"{head}: {got}expected {self.expected}" if head else f"{got}expected {self.expected}"
+        return (
+            f"{head}: {got}expected {self.expected}" if head else f"{got}expected {self.expected}"
+        )
 
 
 def _quote(value: object, limit: int = 60) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["WEEKDAYS", "day_numbers", "onset", "window_mean_onset", "weekday_effects"]
+__all__ = ["WEEKDAYS", "day_numbers", "onset", "weekday_effects", "window_mean_onset"]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
