@@ -6,8 +6,10 @@ numerical behaviour kept on purpose:
 
 - ``Tau = S / D``; ``D`` is the Kendall tau-b denominator for ``method="complete"`` (except
   row "A vs. B", where ``D = pairs - ties / 2``), else the number of pairs;
-- ``Z`` and ``p`` always come from the Kendall routine (tie-corrected variance of S for
-  tau-b; ``3 S / sqrt(N (N - 1) (2 N + 5) / 2)`` for tau-a);
+- ``Z`` and ``p`` always come from the Kendall routine: tau-a (``3 S / sqrt(N (N - 1)
+  (2 N + 5) / 2)``) only for ``method="complete", tau_method="a"``; otherwise tau-b with the
+  tie-corrected variance of S, *also* for ``"parker"`` and ``"tarlow"``, which use tau-a
+  only for ``D`` (and hence Tau);
 - the tau-a ``SD_S`` is computed as ``S / Z`` and is therefore NaN when ``S = 0``;
 - Fisher-z intervals are back-transformed with ``(exp(2 z) - 1) / (exp(2 z) + 1)``, which is
   NaN at ``z = +inf`` (a Tau of exactly 1), where ``tanh`` would give 1.
@@ -207,10 +209,11 @@ def scan_tau_u(
     phases : pair, default ``(1, 2)``
         Phases compared (see :func:`ldn_n1.overlap_data.select_phases`).
     method : {"complete", "parker", "tarlow"}
-        ``"parker"`` forces tau-a without continuity correction and counts ``nA nB`` pairs
-        for "A vs. B - Trend A" and ``n (n - 1) / 2`` for "A vs. B + Trend B - Trend A"
-        (Tau can exceed 1); ``"tarlow"`` forces tau-a with continuity correction and takes
-        every ``SD_S`` from the Kendall routine.
+        ``"parker"``: ``D`` = number of pairs (tau-a), no continuity correction, and
+        ``nA nB`` pairs for "A vs. B - Trend A" and ``n (n - 1) / 2`` for "A vs. B + Trend B
+        - Trend A" (Tau can exceed 1); ``"tarlow"``: ``D`` = number of pairs, continuity
+        correction, every ``SD_S`` from the Kendall routine. As in scan, both still take
+        ``Z`` and ``p`` from the tau-b Kendall routine.
     tau_method : {"b", "a"}
         Used with ``method="complete"`` only.
     continuity_correction : bool
