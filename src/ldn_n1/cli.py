@@ -1,0 +1,149 @@
+"""Command line of ldn_n1 (``ldn-n1``).
+
+Exit codes: 0 success; 2 bad input or usage (the one-line error, no traceback unless
+``--debug``); 1 an internal error. ``batch`` returns 1 when some patients failed (DESIGN §5).
+No statistics here: handlers call the library and print or write what it returns.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+__all__ = ["main", "write_text_atomic"]
+
+_EPILOG = {
+    "validate": "example:\n  ldn-n1 validate diary.csv\n  ldn-n1 validate diary.csv --dose-log doses.csv",
+    "simulate": "example:\n  ldn-n1 simulate --patients 200 --out synthetic/ --seed 7",
+    "analyze": "example:\n  ldn-n1 analyze diary.csv --plan plan.toml --json result.json",
+    "report": "example:\n  ldn-n1 report diary.csv --plan plan.toml -o report.html",
+    "batch": "example:\n  ldn-n1 batch diaries/ --out results/ --workers 2",
+    "demo": "example:\n  ldn-n1 demo            # writes ./ldn-n1-demo/report.html",
+}
+
+
+def write_text_atomic(path: Path, text: str, encoding: str = "utf-8") -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same folder, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _add_diary_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("diary", help="diary file (CSV, TSV, XLSX or Parquet)")
+    p.add_argument("--dose-log", help="separate dose log (date, dose_mg[, dose_time])")
+    p.add_argument("--date-format", help="strptime format for ambiguous dates, e.g. %%d/%%m/%%Y")
+    p.add_argument("--patient", help="patient_id to pick from a multi-patient file")
+
+
+def _load(args: argparse.Namespace):
+    from ldn_n1.diary import load_diary
+
+    return load_diary(
+        args.diary,
+        patient_id=args.patient,
+        dose_log=args.dose_log,
+        date_format=args.date_format,
+    )
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    diary = _load(args)
+    print(diary.quality)
+    return 0
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from ldn_n1.simulate import frame_to_csv, simulate_cohort
+
+    out = Path(args.out)
+    data, truth = simulate_cohort(args.patients, seed=args.seed)
+    write_text_atomic(out / "diaries.csv", frame_to_csv(data))
+    write_text_atomic(out / "truth.csv", frame_to_csv(truth))
+    print(f"wrote {args.patients} simulated diaries to {out / 'diaries.csv'}")
+    print(f"wrote their truth table to {out / 'truth.csv'}")
+    return 0
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    import json
+
+    from ldn_n1.analysis import analyze
+
+    result = analyze(_load(args), args.plan)
+    print(result.summary())
+    if args.json:
+        text = json.dumps(result.to_dict(), indent=2, allow_nan=False)
+        write_text_atomic(Path(args.json), text + "\n")
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ldn-n1",
+        description="Did this patient respond? N-of-1 analysis of daily symptom diaries.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_: str, handler: Callable) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name,
+            help=help_,
+            description=help_,
+            epilog=_EPILOG.get(name),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.set_defaults(handler=handler)
+        p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+        return p
+
+    p = command("validate", "check a diary and print its data-quality report", _cmd_validate)
+    _add_diary_options(p)
+
+    p = command("simulate", "write synthetic LDN diaries with their known truth", _cmd_simulate)
+    p.add_argument("--patients", type=int, default=200, help="number of patients (default 200)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+
+    p = command("analyze", "analyse one diary and print the verdict table", _cmd_analyze)
+    _add_diary_options(p)
+    p.add_argument("--plan", help="analysis plan (TOML)")
+    p.add_argument("--json", help="also write the full result as JSON to this file")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    from ldn_n1.errors import LdnError
+
+    try:
+        return int(args.handler(args))
+    except LdnError as exc:
+        if args.debug:
+            raise
+        print(f"ldn-n1: error: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, KeyboardInterrupt) as exc:
+        if args.debug:
+            raise
+        print(f"ldn-n1: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
