@@ -29,6 +29,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from ldn_n1 import effects
 from ldn_n1.errors import AnalysisError
 from ldn_n1.overlap_ctau import ScanCorrectedTau, scan_corrected_tau
 from ldn_n1.overlap_data import PhaseComparison, PhaseSelection, select_phases
@@ -75,6 +76,10 @@ class _Record:
         return pd.DataFrame([self.to_dict()])
 
 
+def _direction(decreasing: bool) -> str:
+    return "decrease" if decreasing else "increase"
+
+
 def _two_phases(comp: PhaseComparison, need_a: int = 1, need_b: int = 1):
     a, b = comp.a, comp.b
     if a.size < need_a or b.size < need_b:
@@ -103,8 +108,8 @@ def scan_pnd(
     66.67
     """
     a, b = _two_phases(select_phases(values, phase, None, phases))
-    hit = b < a.min() if decreasing else b > a.max()
-    return float(hit.sum() / b.size * 100)
+    # scan's PND is SingleCaseES's (strict), in percent
+    return 100 * effects.pnd(a, b, improvement=_direction(decreasing)).estimate
 
 
 @dataclass(frozen=True)
@@ -273,7 +278,8 @@ def scan_nap(
     ties = float(np.sum(diff == 0))
     pairs = float(a.size * b.size)
     nonover = pos + 0.5 * ties
-    nap = nonover / pairs
+    # the estimate is SingleCaseES's NAP (ties count one half); scan adds the rest
+    nap = effects.nap(a, b, improvement=_direction(decreasing), se="none").estimate
     w, p = wilcox_normal(a, b, "greater" if decreasing else "less")
     d = 3.464 * (1 - np.sqrt((1 - nap) / 0.5))
     r2 = (d / np.sqrt(d**2 + 4)) ** 2

@@ -10,7 +10,7 @@ Ports of scan 0.67.1's ``pand()`` (``R/pand.R``) and ``ird()`` (``R/ird.R``):
   no continuity correction), plus R's ``fisher.test``.
 - ``method="minimum"`` (Pustejovsky 2019): per case the largest number of points that can be
   kept so that every kept A value is below every kept B value; PAND = sum kept / n * 100.
-  This is SingleCaseES's PAND, pooled over cases.
+  This is SingleCaseES's PAND (computed by :func:`ldn_n1.effects.pand`), pooled over cases.
 - IRD = 1 - n^2 / (2 nA nB) * (1 - PAND_minimum / 100), with all counts pooled over cases.
 
 Missing values are dropped first. Validated against every scan reference number in
@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
+from ldn_n1 import effects
 from ldn_n1.errors import AnalysisError
 from ldn_n1.overlap_data import PhaseComparison, PhaseSelection, select_phases
 from ldn_n1.overlap_rstats import fisher_exact_2x2
@@ -104,14 +105,9 @@ def _sorted_phases(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], decre
 
 
 def _nonoverlaps_minimum(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], decreasing: bool):
-    if decreasing:
-        a, b = -a, -b
-    x = np.r_[-np.inf, np.sort(a)]
-    y = np.r_[np.sort(b), np.inf]
-    ia = np.arange(a.size + 1)[:, None]  # number of A points kept (the smallest ones)
-    ib = np.arange(b.size + 1)[None, :]  # index of the smallest B point kept
-    keep = (ia + b.size - ib) * (x[:, None] < y[None, :])
-    return float(keep.max())
+    """Points kept per case: SingleCaseES's PAND (the same definition) times n."""
+    direction = "decrease" if decreasing else "increase"
+    return float(round(effects.pand(a, b, improvement=direction).estimate * (a.size + b.size)))
 
 
 def _pand_from_comparisons(

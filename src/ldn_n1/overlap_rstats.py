@@ -6,8 +6,8 @@ the parts that a generic library does differently:
 
 - :func:`fisher_exact_2x2`: the odds ratio is R's *conditional* maximum-likelihood
   estimate, found by ``uniroot`` (Brent's zeroin, tolerance ``eps^0.25``); the root finder
-  is ported step for step (:func:`r_zeroin`) so the estimate equals R's to rounding, not
-  just to the root finder's tolerance. The two-sided p sums the probabilities not above
+  is R's, ported step for step (:func:`ldn_n1.effects_base.r_zeroin`), so the estimate
+  equals R's to rounding, not just to the root finder's tolerance. The two-sided p sums the probabilities not above
   the observed one (relative tolerance 1e-7), as R does.
 - :func:`wilcox_normal`: the normal approximation with continuity correction and tie
   correction (``exact = FALSE``).
@@ -21,12 +21,13 @@ Validated through the scan reference tests (``tests/reference/test_reference_sca
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 from scipy import special, stats
+
+from ldn_n1.effects_base import r_zeroin
 
 __all__ = [
     "FisherResult",
@@ -34,84 +35,10 @@ __all__ = [
     "chisq_equal_p",
     "fisher_exact_2x2",
     "r_lm_line",
-    "r_zeroin",
     "wilcox_normal",
 ]
 
 _EPS = float(np.finfo(float).eps)
-
-
-def r_zeroin(
-    f: Callable[[float], float],
-    lower: float,
-    upper: float,
-    tol: float = _EPS**0.25,
-    maxiter: int = 1000,
-) -> float:
-    """Find a root of ``f`` in ``[lower, upper]`` exactly as R's ``uniroot()`` does.
-
-    A line-by-line port of Brent's zeroin as in R's ``R_zeroin2`` (``src/library/stats/
-    src/zeroin.c``), with R's default tolerance ``.Machine$double.eps^0.25``. Use it where a
-    reference value is R's root itself rather than the true root.
-
-    Parameters
-    ----------
-    f : callable
-        Function of one float; ``f(lower)`` and ``f(upper)`` must differ in sign (or be 0).
-    lower, upper : float
-        The bracket.
-    tol : float
-        R's ``tol``.
-    maxiter : int
-        R's ``maxiter``.
-
-    Returns
-    -------
-    float
-        The approximate root R returns.
-    """
-    a, b = float(lower), float(upper)
-    fa, fb = f(a), f(b)
-    c, fc = a, fa
-    if fa == 0.0:
-        return a
-    if fb == 0.0:
-        return b
-    for _ in range(maxiter + 1):
-        prev_step = b - a
-        if abs(fc) < abs(fb):
-            a, b, c = b, c, b
-            fa, fb, fc = fb, fc, fb
-        tol_act = 2 * _EPS * abs(b) + tol / 2
-        new_step = (c - b) / 2
-        if abs(new_step) <= tol_act or fb == 0.0:
-            return b
-        if abs(prev_step) >= tol_act and abs(fa) > abs(fb):
-            cb = c - b
-            if a == c:
-                t1 = fb / fa
-                p = cb * t1
-                q = 1.0 - t1
-            else:
-                q = fa / fc
-                t1 = fb / fc
-                t2 = fb / fa
-                p = t2 * (cb * q * (q - t1) - (b - a) * (t1 - 1.0))
-                q = (q - 1.0) * (t1 - 1.0) * (t2 - 1.0)
-            if p > 0:
-                q = -q
-            else:
-                p = -p
-            if p < (0.75 * cb * q - abs(tol_act * q) / 2) and p < abs(prev_step * q / 2):
-                new_step = p / q
-        if abs(new_step) < tol_act:
-            new_step = tol_act if new_step > 0 else -tol_act
-        a, fa = b, fb
-        b += new_step
-        fb = f(b)
-        if (fb > 0 and fc > 0) or (fb < 0 and fc < 0):
-            c, fc = a, fa
-    return b
 
 
 @dataclass(frozen=True)
@@ -147,7 +74,7 @@ def fisher_exact_2x2(table: npt.ArrayLike) -> FisherResult:
     With ``m`` and ``n`` the column totals and ``k`` the first row total, ``x11`` follows
     a (noncentral) hypergeometric law on ``max(0, k-n)..min(k, m)``. The estimate solves
     E[x11; psi] = x11 with ``uniroot`` on ``(0, 1)`` (for psi or 1/psi), ported exactly by
-    :func:`r_zeroin`.
+    :func:`ldn_n1.effects_base.r_zeroin`.
 
     Examples
     --------
