@@ -268,24 +268,37 @@ class _Model:
             self.var_weights = data.trials[obs]
             self.y = self.y / self.var_weights
         self.evaluations = 0
+        self._start: np.ndarray | None = None
 
-    def glm(self, omega: float):
+    def glm(self, omega: float, start: np.ndarray | None = None):
         f, _ = gem_covariate(omega, self.data.treatment, self.m)
         x = np.column_stack([np.ones(self.y.size), f[self.data.observed]])
         model = GLM(self.y, x, family=self.family, var_weights=self.var_weights)
-        return model.fit(scale=self.scale, tol=0.0, rtol=_IRLS_RTOL, maxiter=100)
+        return model.fit(
+            start_params=start, scale=self.scale, tol=0.0, rtol=_IRLS_RTOL, maxiter=100
+        )
 
     def deviance(self, omega: float) -> float:
         self.evaluations += 1
-        try:
-            with warnings.catch_warnings():
-                # trial values of omega far from the optimum may fit badly; the final fit
-                # at the estimate is checked (converged, no separation) instead
-                warnings.simplefilter("ignore")
-                dev = float(self.glm(omega).deviance)
-        except (ValueError, LinAlgError, FloatingPointError):
-            return math.inf
-        return dev if math.isfinite(dev) else math.inf
+        with warnings.catch_warnings():
+            # trial values of omega far from the optimum may fit badly; the final fit at
+            # the estimate is checked (converged, no separation) instead
+            warnings.simplefilter("ignore")
+            # start IRLS from the previous evaluation's estimate (the search moves in small
+            # steps), and from glm's usual starting values when that fails
+            starts = [None] if self._start is None else [self._start, None]
+            for start in starts:
+                try:
+                    res = self.glm(omega, start)
+                except (ValueError, LinAlgError, FloatingPointError):
+                    continue
+                dev = float(res.deviance)
+                if res.converged and math.isfinite(dev):
+                    self._start = np.asarray(res.params)
+                    return dev
+                if start is None:
+                    return dev if math.isfinite(dev) else math.inf
+        return math.inf
 
 
 def _default_grid(lo: float, hi: float) -> np.ndarray:
