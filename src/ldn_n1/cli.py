@@ -90,6 +90,62 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from ldn_n1.analysis import analyze
+    from ldn_n1.report import write_report
+
+    result = analyze(_load(args), args.plan)
+    out = Path(args.output)
+    write_report(result, out)
+    print(f"wrote {out}")
+    if args.pdf:
+        from ldn_n1.report.pdf import html_to_pdf
+
+        pdf = out.with_suffix(".pdf")
+        html_to_pdf(out, pdf)
+        print(f"wrote {pdf}")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from ldn_n1.analysis import analyze
+    from ldn_n1.diary import load_diary
+    from ldn_n1.report import write_report
+    from ldn_n1.simulate import frame_to_csv, simulate_patient
+
+    out = Path(args.out)
+    patient = simulate_patient(args.seed, patient_id="DEMO-001", scenario="responder")
+    diary_path = out / "demo_diary.csv"
+    write_text_atomic(diary_path, frame_to_csv(patient.data))
+    result = analyze(load_diary(diary_path))
+    print(result.summary())
+    report = out / "report.html"
+    write_report(result, report)
+    print(f"\nwrote the synthetic diary to {diary_path}")
+    print(f"wrote the report to {report.resolve()}")
+    if args.pdf:
+        from ldn_n1.report.pdf import html_to_pdf
+
+        html_to_pdf(report, report.with_suffix(".pdf"))
+        print(f"wrote {report.with_suffix('.pdf').resolve()}")
+    return 0
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from ldn_n1.cohort import run_batch
+
+    return run_batch(
+        args.input,
+        args.out,
+        plan=args.plan,
+        workers=args.workers,
+        engine=args.engine,
+        scheduler=args.scheduler,
+        reports=args.reports,
+        resume=args.resume,
+    )
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ldn-n1",
@@ -122,6 +178,31 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_diary_options(p)
     p.add_argument("--plan", help="analysis plan (TOML)")
     p.add_argument("--json", help="also write the full result as JSON to this file")
+
+    p = command("report", "write a one-page HTML report for a clinician", _cmd_report)
+    _add_diary_options(p)
+    p.add_argument("--plan", help="analysis plan (TOML)")
+    p.add_argument("-o", "--output", default="report.html", help="HTML file to write")
+    p.add_argument("--pdf", action="store_true", help="also print it to PDF (needs Chromium)")
+
+    p = command("demo", "analyse a bundled synthetic diary end to end", _cmd_demo)
+    p.add_argument("--out", default="ldn-n1-demo", help="output folder (default ./ldn-n1-demo)")
+    p.add_argument("--seed", type=int, default=3, help="seed of the synthetic diary")
+    p.add_argument("--pdf", action="store_true", help="also print the report to PDF")
+
+    p = command(
+        "batch", "analyse a cohort: a folder of diaries or one multi-patient file", _cmd_batch
+    )
+    p.add_argument("input", help="folder of diaries, a long/wide file with patient_id, or Parquet")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--plan", help="analysis plan (TOML)")
+    p.add_argument(
+        "--workers", type=int, default=None, help="worker processes (default: all cores)"
+    )
+    p.add_argument("--engine", choices=["local", "dask"], default="local")
+    p.add_argument("--scheduler", help="address of an existing Dask scheduler")
+    p.add_argument("--reports", action="store_true", help="also write each patient's HTML report")
+    p.add_argument("--resume", action="store_true", help="finish an interrupted run")
     return parser
 
 
