@@ -179,9 +179,9 @@ def _posterior(cross: _Cross, rhos, taus, prior: Prior, m0_intercept: float, wee
         m0[0] = m0_intercept
         prec = xtx + np.eye(p) * v0_inv[:, :, 0, :, None]  # (R, T, p, p)
         rhs = xty + (v0_inv[:, :, 0, :] * m0)[..., None]  # (R, T, p, S)
-        chol = np.linalg.cholesky(prec)
-        mean = _chol_solve(chol, rhs)  # (R, T, p, S)
-        vn = _chol_solve(chol, np.broadcast_to(np.eye(p), prec.shape))
+        chol = np.linalg.cholesky(prec)  # for log|Vn|; also fails loudly if not pos. def.
+        vn = np.linalg.inv(prec)
+        mean = vn @ rhs  # (R, T, p, S)
         quad = (
             cross.yty[:, None, :]
             + np.sum(v0_inv[:, :, 0, :] * m0**2, axis=-1)[..., None]
@@ -221,12 +221,6 @@ def _posterior(cross: _Cross, rhos, taus, prior: Prior, m0_intercept: float, wee
     return outs
 
 
-def _chol_solve(chol: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    """Solve (L L') x = rhs for batched lower-triangular L."""
-    y = np.linalg.solve(chol, rhs)
-    return np.linalg.solve(np.swapaxes(chol, -1, -2), y)
-
-
 @dataclass(frozen=True)
 class Mixture:
     """A finite mixture of Student-t distributions (the posterior of ``improvement``)."""
@@ -238,11 +232,11 @@ class Mixture:
 
     def sf(self, x: float) -> float:
         """P(improvement >= x)."""
-        return float(np.sum(self.weight * stats.t.sf((x - self.loc) / self.scale, self.df)))
+        return float(np.sum(self.weight * special.stdtr(self.df, (self.loc - x) / self.scale)))
 
     def cdf(self, x: float) -> float:
         """P(improvement <= x)."""
-        return float(np.sum(self.weight * stats.t.cdf((x - self.loc) / self.scale, self.df)))
+        return float(np.sum(self.weight * special.stdtr(self.df, (x - self.loc) / self.scale)))
 
     @property
     def mean(self) -> float:
@@ -321,11 +315,15 @@ class _Grid:
     scale: np.ndarray  # (K, S) improvement scale
     df: np.ndarray  # (K,)
     parts: list  # the raw per-trend dicts
+    cross: _Cross  # sufficient statistics, reusable for other priors
 
 
-def _grid(t, Y, d0, weekday_idx, window, sign, prior, rhos, taus, weekday, m0) -> _Grid:
-    base, onsets = _design(t, d0, weekday_idx, taus)
-    cross = _cross(t, Y, base, onsets, rhos)
+def _grid(t, Y, d0, weekday_idx, window, sign, prior, rhos, taus, weekday, m0, cross=None):
+    """Posterior of every grid model; ``cross`` (the transformed cross-products) is reused
+    when given, so re-fits under another prior cost only the small batched solves."""
+    if cross is None:
+        base, onsets = _design(t, d0, weekday_idx, taus)
+        cross = _cross(t, Y, base, onsets, rhos)
     parts = _posterior(cross, rhos, taus, prior, m0, weekday)
     gbar = window_mean_onset(window[0], window[1], taus)  # (T,)
     log_ml = np.concatenate([p["log_ml"] for p in parts])
@@ -334,16 +332,16 @@ def _grid(t, Y, d0, weekday_idx, window, sign, prior, rhos, taus, weekday, m0) -
     scale = g * np.concatenate([p["scale"] for p in parts])
     df = np.concatenate([p["df"] for p in parts])
     log_w = log_ml - special.logsumexp(log_ml, axis=0, keepdims=True)
-    return _Grid(log_w, loc, scale, df, parts)
+    return _Grid(log_w, loc, scale, df, parts, cross)
 
 
 def _probabilities(grid: _Grid, mcid: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """P(>0), P(>=mcid), P(<=-mcid) for every column, vectorised."""
     w = np.exp(grid.log_w)
     df = grid.df[:, None]
-    p_pos = np.sum(w * stats.t.sf(-grid.loc / grid.scale, df), axis=0)
-    p_mcid = np.sum(w * stats.t.sf((mcid - grid.loc) / grid.scale, df), axis=0)
-    p_worse = np.sum(w * stats.t.cdf((-mcid - grid.loc) / grid.scale, df), axis=0)
+    p_pos = np.sum(w * special.stdtr(df, grid.loc / grid.scale), axis=0)
+    p_mcid = np.sum(w * special.stdtr(df, (grid.loc - mcid) / grid.scale), axis=0)
+    p_worse = np.sum(w * special.stdtr(df, (-mcid - grid.loc) / grid.scale), axis=0)
     return p_pos, p_mcid, p_worse
 
 
@@ -406,7 +404,7 @@ def fit_bayes(
     sensitivity = {}
     for label, factor in (("narrow", 0.5), ("wide", 2.0)):
         alt = Prior(**{**prior.__dict__, "effect_sd": prior.effect_sd * factor})
-        g_alt = _grid(*args, alt, rhos, taus, use_weekday, m0)
+        g_alt = _grid(*args, alt, rhos, taus, use_weekday, m0, cross=grid.cross)
         _, pm, pw = _probabilities(g_alt, mcid)
         sensitivity[label] = (float(pm[0]), float(pw[0]))
     K_t = len(rhos) * len(taus)
@@ -435,7 +433,11 @@ def fit_bayes(
 
 
 def _paths(grid: _Grid, w: np.ndarray, t: np.ndarray, d0: float, taus: np.ndarray):
-    """Mixture mean of the level with and without treatment on every calendar day."""
+    """Mixture mean of the level with and without treatment on every calendar day.
+
+    The counterfactual SD combines, per model, the posterior variance of the baseline level
+    and trend (Student-t variance ``rate / (shape - 1) * c'Vc``) with the spread between models.
+    """
     days = np.arange(t[0], t[-1] + 1.0)
     x = days - d0
     g = onset(x, taus)  # (T, D)
@@ -443,25 +445,21 @@ def _paths(grid: _Grid, w: np.ndarray, t: np.ndarray, d0: float, taus: np.ndarra
     exp_mean = np.zeros_like(days)
     cf_m1 = np.zeros_like(days)
     cf_m2 = np.zeros_like(days)
-    k = 0
+    start = 0
     for part in grid.parts:
         trend = bool(part["trend"][0])
-        for j in range(part["mean"].shape[0]):
-            coef = part["mean"][j, :, 0]
-            c_rows = [np.ones_like(days)] + ([x / 100.0] if trend else [])
-            C = np.column_stack(c_rows)  # (D, c)
-            nc = C.shape[1]
-            cf = C @ coef[:nc]
-            vn = part["cov_unit"][j][:nc, :nc]
-            var = (
-                np.einsum("di,ij,dj->d", C, vn, C)
-                * part["rate_n"][j, 0]
-                / (part["shape_n"][j] - 1.0)
-            )
-            tau_j = j % T
-            exp_mean += w[k] * (cf + coef[-1] * g[tau_j])
-            cf_m1 += w[k] * cf
-            cf_m2 += w[k] * (var + cf**2)
-            k += 1
+        k = part["mean"].shape[0]
+        wk = w[start : start + k]
+        start += k
+        C = np.column_stack([np.ones_like(days)] + ([x / 100.0] if trend else []))
+        nc = C.shape[1]
+        coef = part["mean"][:, :, 0]  # (k, p)
+        cf = C @ coef[:, :nc].T  # (D, k)
+        scale2 = part["rate_n"][:, 0] / (part["shape_n"] - 1.0)  # (k,)
+        var = np.einsum("di,kij,dj->dk", C, part["cov_unit"][:, :nc, :nc], C) * scale2
+        effect = coef[:, -1][None, :] * g[np.arange(k) % T].T  # (D, k)
+        exp_mean += (cf + effect) @ wk
+        cf_m1 += cf @ wk
+        cf_m2 += (var + cf**2) @ wk
     cf_sd = np.sqrt(np.maximum(cf_m2 - cf_m1**2, 0.0))
     return days, exp_mean, cf_m1, cf_sd
