@@ -244,7 +244,8 @@ def tau_bc(
     if kendall:
         both = np.concatenate((x, y))
         tau_est = 0.0 if r_var(both) == 0 else kendall_tau_b_float32(both, [0] * m + [1] * n)
-        s = float(np.sqrt((2 / (m + n)) * (1 - tau_est**2)))
+        with np.errstate(invalid="ignore"):  # float32 tau can exceed 1: NaN SE, as in R
+            s = float(np.sqrt(np.float64((2 / (m + n)) * (1 - tau_est**2))))
         lo, hi = wald(tau_est, s, conf)
         variant = f"Kendall=True; pretest_trend={pretest_trend}"
     else:
