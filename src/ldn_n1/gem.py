@@ -35,6 +35,7 @@ from scipy.optimize import minimize_scalar
 from scipy.signal import lfilter
 from statsmodels.genmod.families.family import Binomial, Family, Gaussian, Poisson
 from statsmodels.genmod.generalized_linear_model import GLM
+from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from ldn_n1.errors import AnalysisError
 
@@ -394,8 +395,8 @@ def fit_gem(
     ------
     AnalysisError
         Bad input, fewer than 3 outcomes, no treated day, constant outcome, a GLM that
-        does not converge or separates (a phase all zero under the log link, or all 0 or
-        all 1 under the logit link).
+        does not converge or separates at the estimate (e.g. a treatment phase that is all
+        zero under the log link, or all 0 or all 1 under the logit link).
 
     Notes
     -----
@@ -472,15 +473,23 @@ def _final_fit(
     b0, b1 = (float(v) for v in res.params)
     f, df = gem_covariate(omega, data.treatment, model.m)
     eta = b0 + b1 * f[obs]
-    if not res.converged or caught or not np.all(np.isfinite(res.params)):
-        why = "; ".join(str(w.message) for w in caught) or "IRLS did not converge"
-        msg = f"the GLM at omega={omega:.6g} failed: {why}"
-        raise AnalysisError(msg)
-    if model.link != "identity" and np.max(np.abs(eta)) > _MAX_ETA:
+    # statsmodels flags any fit with mu == y to 1e-8; only off the identity link does it
+    # mean that the estimates run off to infinity
+    perfect = [issubclass(w.category, PerfectSeparationWarning) for w in caught]
+    messages = list(
+        dict.fromkeys(str(w.message) for w, p in zip(caught, perfect, strict=True) if not p)
+    )
+    separated = any(perfect) and model.link != "identity"
+    if separated or (model.link != "identity" and np.max(np.abs(eta)) > _MAX_ETA):
         msg = (
-            f"the {family} fit separates (|linear predictor| > {_MAX_ETA:g}): a phase "
-            "that is all zero (log link) or all 0 or 1 (logit link) has no finite estimate"
+            f"the {family} fit at omega={omega:.6g} separates (fitted values at 0 or 1, or "
+            f"|linear predictor| > {_MAX_ETA:g}), e.g. a phase that is all zero under the "
+            "log link or all 0 or all 1 under the logit link: no finite estimate"
         )
+        raise AnalysisError(msg)
+    if not res.converged or messages or not np.all(np.isfinite(res.params)):
+        why = "; ".join(messages) or "IRLS did not converge"
+        msg = f"the GLM at omega={omega:.6g} failed: {why}"
         raise AnalysisError(msg)
     mu = model.family.link.inverse(eta)
     w = model.family.weights(mu)
