@@ -46,6 +46,9 @@ class Problem:
         The offending value, as read.
     expected : str
         What was expected instead, e.g. ``"a number 0-10"``.
+    row : object, optional
+        Row label when there is no line number (the index label of a DataFrame, or the
+        1-based row of a Parquet file).
     """
 
     file: str | None
@@ -53,6 +56,7 @@ class Problem:
     column: str | None
     value: object
     expected: str
+    row: object = None
 
     def __str__(self) -> str:
         where = []
@@ -60,6 +64,8 @@ class Problem:
             where.append(str(self.file))
         if self.line is not None:
             where.append(f"line {self.line}")
+        elif self.row is not None:
+            where.append(f"row {self.row}")
         head = " ".join(where)
         if self.column is not None:
             head = f"{head}, column {self.column!r}" if head else f"column {self.column!r}"
@@ -85,6 +91,8 @@ class DiaryError(LdnError, ValueError):
         Every problem found (the whole file is validated before raising), or a plain message.
     file, line, column, value, expected
         Shortcut for a single problem.
+    patient_id : str, optional
+        The patient the problems belong to (multi-patient input), when known.
 
     Attributes
     ----------
@@ -92,6 +100,8 @@ class DiaryError(LdnError, ValueError):
         All problems; ``str(error)`` shows the first and how many more there are.
     file, line, column, value, expected
         Fields of the first problem (``None`` when unknown).
+    patient_id : str or None
+        The patient the problems belong to, when known.
     """
 
     def __init__(
@@ -103,6 +113,7 @@ class DiaryError(LdnError, ValueError):
         column: str | None = None,
         value: object = None,
         expected: str = "",
+        patient_id: str | None = None,
     ) -> None:
         if isinstance(problems, str):
             message = problems
@@ -122,6 +133,23 @@ class DiaryError(LdnError, ValueError):
         self.column = first.column
         self.value = first.value
         self.expected = first.expected
+        self.row = first.row
+        self.patient_id = patient_id
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keep every problem and the patient when sent to another process (batch runs).
+        return (_restore_diary_error, (type(self), self.args, self.problems, self.patient_id))
+
+
+def _restore_diary_error(
+    cls: type[DiaryError],
+    args: tuple[object, ...],
+    problems: tuple[Problem, ...],
+    patient_id: str | None,
+) -> DiaryError:
+    error = cls(list(problems), patient_id=patient_id)
+    error.args = args
+    return error
 
 
 class PlanError(LdnError, ValueError):
