@@ -57,13 +57,14 @@ class GlsArFit:
     ar : ndarray, shape (p,)
         AR coefficients (``phi`` for AR(1)).
     sigma : float
-        Innovation standard deviation as nlme reports it (ML: ``sqrt(RSS_w / n)``).
+        Marginal standard deviation of the errors as nlme reports it (``R`` is a correlation
+        matrix; ML: ``sqrt(RSS_w / n)``, REML: ``sqrt(RSS_w / (n - k))``).
     loglik : float
         Maximised log-likelihood (ML) or restricted log-likelihood (REML), nlme's constants.
     resid : ndarray, shape (n,)
         Response residuals ``y - X b`` (not whitened).
     whitened_resid : ndarray, shape (n,)
-        Residuals after whitening, ``sigma``-scaled innovations (for diagnostics).
+        Residuals after whitening (independent, variance ``sigma^2``; for diagnostics).
     method : str
         ``"ML"`` or ``"REML"``.
     """
