@@ -265,6 +265,11 @@ def test_errors_on_bad_input(diary):
     no_base = diary.assign(pain=np.where(diary["dose_mg"] > 0, diary["pain"], np.nan))
     with pytest.raises(AnalysisError, match="0 recorded baseline days"):
         fit_its(no_base, "pain", phases)
+    doubled = pd.concat([diary, diary.iloc[[3]]], ignore_index=True)
+    with pytest.raises(AnalysisError, match="more than one row for 2025-03-06"):
+        fit_its(doubled, "pain", phases)
+    with pytest.raises(AnalysisError, match="onset_tau must be"):
+        fit_its(diary, "pain", phases, onset_tau=-1.0)
 
 
 def test_result_objects(diary):

@@ -18,6 +18,8 @@ column         meaning
 ============== ============================================================================
 
 The target-dose terms are left out when the target dose starts on the first dose day.
+Interruptions (A-B-A-B) are not modelled separately: the treatment terms keep counting from
+the first dose and the target start, so off-drug days after an interruption count as treated.
 
 **Errors.** ``"ols"``: independent errors (t intervals). ``"hac"``: OLS estimates with
 Newey-West (Bartlett kernel) HAC standard errors from statsmodels (``cov_type="HAC"``,
@@ -123,9 +125,8 @@ class ItsFit:
     outcome, errors, better : str
     onset_tau : float or None
     coefficients : DataFrame
-        ``term, estimate, se, ci_low, ci_high, statistic, p`` (95% intervals).
-    statistic_name : str
-        ``"t"`` (all error models use t intervals with ``df_resid`` df).
+        ``term, estimate, se, ci_low, ci_high, t, p``: 95% intervals and two-sided p values
+        from the t distribution with ``df_resid`` degrees of freedom (every error model).
     series : DataFrame
         One row per calendar day from the first to the last diary day: ``date, day,
         observed`` (NaN where not recorded), ``fitted, counterfactual, in_window``.
@@ -155,7 +156,6 @@ class ItsFit:
     better: str
     onset_tau: float | None
     coefficients: pd.DataFrame
-    statistic_name: str
     series: pd.DataFrame
     improvement: float
     improvement_se: float
@@ -296,6 +296,10 @@ def fit_its(
             msg = f"column {col!r} not found in the diary data"
             raise AnalysisError(msg)
     frame = data[["date", outcome]].sort_values("date")
+    if frame["date"].duplicated().any():
+        dup = frame.loc[frame["date"].duplicated(), "date"].iloc[0]
+        msg = f"{outcome!r}: the diary has more than one row for {pd.Timestamp(dup).date()}"
+        raise AnalysisError(msg)
     y_all = frame[outcome].to_numpy(dtype=float)
     keep = ~np.isnan(y_all)
     dates = pd.DatetimeIndex(frame["date"])[keep]
@@ -352,7 +356,7 @@ def fit_its(
             "se": se,
             "ci_low": params - tq * se,
             "ci_high": params + tq * se,
-            "statistic": statistic,
+            "t": statistic,
             "p": 2.0 * stats.t.sf(np.abs(statistic), df_resid),
         }
     )
@@ -385,7 +389,6 @@ def fit_its(
         better=better,
         onset_tau=onset_tau,
         coefficients=coef,
-        statistic_name="t",
         series=series,
         improvement=improvement,
         improvement_se=improvement_se,
