@@ -65,6 +65,7 @@ class Prior:
     var_shape: float = 2.0
     var_scale: float = 2.5
     trend_probability: float = 0.5
+    covariate_sd: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -160,12 +161,19 @@ def _posterior(cross: _Cross, rhos, taus, prior: Prior, m0_intercept: float, wee
     R, T = len(rhos), len(taus)
     outs = []
     for trend in (False, True):
-        base_cols = [0] + ([1] if trend else []) + (list(range(2, nb)) if weekday else [])
+        n_cov = nb - 8  # covariate columns follow the 6 weekday columns
+        base_cols = (
+            [0]
+            + ([1] if trend else [])
+            + (list(range(2, 8)) if weekday else [])
+            + list(range(8, nb))
+        )
         p = len(base_cols) + 1
         prior_sd = (
             [prior.intercept_sd]
             + ([prior.trend_sd] if trend else [])
-            + ([prior.weekday_sd] * (nb - 2) if weekday else [])
+            + ([prior.weekday_sd] * 6 if weekday else [])
+            + [prior.covariate_sd] * n_cov
             + [prior.effect_sd]
         )
         v0 = np.asarray(prior_sd) ** 2  # in marginal-variance units
@@ -296,13 +304,15 @@ class BayesFit:
     posterior: object = field(repr=False, default=None)
 
 
-def _design(t: np.ndarray, d0: float, weekday: np.ndarray, taus: np.ndarray):
-    """Base columns [intercept, trend per 100 days, 6 weekday effects] and onset rows."""
+def _design(t, d0, weekday, taus, covariates=None):
+    """Base columns [intercept, trend per 100 days, 6 weekday effects, covariates...] and
+    the onset rows (one per tau)."""
     x = t - d0
     wk = np.zeros((t.size, 6))
     for j in range(6):
         wk[:, j] = (weekday == j).astype(float) - (weekday == 6).astype(float)
-    base = np.column_stack([np.ones(t.size), x / 100.0, wk])
+    extra = np.zeros((t.size, 0)) if covariates is None else np.asarray(covariates, float)
+    base = np.column_stack([np.ones(t.size), x / 100.0, wk, extra.reshape(t.size, -1)])
     return base, onset(x, taus)
 
 
@@ -318,11 +328,13 @@ class _Grid:
     cross: _Cross  # sufficient statistics, reusable for other priors
 
 
-def _grid(t, Y, d0, weekday_idx, window, sign, prior, rhos, taus, weekday, m0, cross=None):
+def _grid(
+    t, Y, d0, weekday_idx, window, sign, prior, rhos, taus, weekday, m0, cross=None, cov=None
+):
     """Posterior of every grid model; ``cross`` (the transformed cross-products) is reused
     when given, so re-fits under another prior cost only the small batched solves."""
     if cross is None:
-        base, onsets = _design(t, d0, weekday_idx, taus)
+        base, onsets = _design(t, d0, weekday_idx, taus, cov)
         cross = _cross(t, Y, base, onsets, rhos)
     parts = _posterior(cross, rhos, taus, prior, m0, weekday)
     gbar = window_mean_onset(window[0], window[1], taus)  # (T,)
@@ -357,8 +369,10 @@ def fit_bayes(
     scale: tuple[float, float] = (0.0, 10.0),
     prior: Prior | None = None,
     use_weekday: bool = True,
+    covariates: np.ndarray | None = None,
     rhos: np.ndarray = DEFAULT_RHOS,
     taus: np.ndarray = DEFAULT_TAUS,
+    summaries: bool = True,
 ) -> BayesFit:
     """Fit the Bayesian-lite model to one outcome and average over the grid.
 
@@ -384,8 +398,14 @@ def fit_bayes(
         Prior scales (defaults documented in the module docstring).
     use_weekday : bool
         Include effect-coded day-of-week terms.
+    covariates : array, shape (n, m), optional
+        Extra regressors in every model (e.g. the patient's other outcomes' residuals, which
+        carry the day-to-day noise the outcomes share), prior ``N(0, covariate_sd^2 s^2)``.
     rhos, taus : arrays
         The model grid.
+    summaries : bool, default True
+        False skips the interval and the prior-sensitivity re-fits (``low``/``high`` NaN),
+        for a quick first pass whose fitted level is all that is needed.
 
     Returns
     -------
@@ -397,12 +417,12 @@ def fit_bayes(
     sign = 1.0 if better == "higher" else -1.0
     m0 = 0.5 * (scale[0] + scale[1])
     args = (t, y[:, None], first_dose_day, np.asarray(weekday), window, sign)
-    grid = _grid(*args, prior, rhos, taus, use_weekday, m0)
+    grid = _grid(*args, prior, rhos, taus, use_weekday, m0, cov=covariates)
     w = np.exp(grid.log_w[:, 0])
     mix = Mixture(w, grid.loc[:, 0], grid.scale[:, 0], grid.df)
     p_pos, p_mcid, p_worse = (float(v[0]) for v in _probabilities(grid, mcid))
     sensitivity = {}
-    for label, factor in (("narrow", 0.5), ("wide", 2.0)):
+    for label, factor in (("narrow", 0.5), ("wide", 2.0)) if summaries else ():
         alt = Prior(**{**prior.__dict__, "effect_sd": prior.effect_sd * factor})
         g_alt = _grid(*args, alt, rhos, taus, use_weekday, m0, cross=grid.cross)
         _, pm, pw = _probabilities(g_alt, mcid)
@@ -415,8 +435,8 @@ def fit_bayes(
     return BayesFit(
         improvement=mix,
         mean=mix.mean,
-        low=mix.ppf(0.025),
-        high=mix.ppf(0.975),
+        low=mix.ppf(0.025) if summaries else np.nan,
+        high=mix.ppf(0.975) if summaries else np.nan,
         p_improvement=p_pos,
         p_mcid=p_mcid,
         p_worsening=p_worse,

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ldn_n1.analysis import _analyze_outcome
+from ldn_n1.analysis import analyze_outcomes
 from ldn_n1.phases import derive_phases
 from ldn_n1.plan import Plan
 from ldn_n1.simulate import simulate_cohort, true_class
@@ -57,7 +57,7 @@ def run_calibration(
             .reset_index(drop=True)
         )
         phases = derive_phases(diary, evaluation_days=plan.evaluation_days)
-        res = _analyze_outcome(diary, phases, spec, plan, True, settle=False)
+        res = analyze_outcomes(diary, phases, plan, settle=False)[outcome]
         dates = pd.DatetimeIndex(diary["date"])
         y = diary[outcome].to_numpy(float)
         base = y[(dates < phases.first_dose) & ~np.isnan(y)]

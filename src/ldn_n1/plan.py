@@ -99,6 +99,12 @@ class Plan:
         Outcomes to analyse, in order; the primary first.
     weekday : bool, default True
         Model day-of-week rhythms (effect-coded) when the diary has at least 5 weeks of data.
+    shared_noise : bool, default False
+        Use the patient's other outcomes to explain the day-to-day noise they share ("bad
+        days are bad across symptoms"): each outcome's model gets the mean of the other
+        outcomes' standardised residuals as a covariate. Experimental: in the calibration
+        study it narrows the intervals by about 15% but their coverage falls below nominal
+        (two-stage residuals carry part of the treatment course), so it is off by default.
     seed : int, default 20251125
         Seed of the forward simulation that estimates how many more days would settle an
         inconclusive verdict (results are deterministic given the seed).
@@ -111,6 +117,7 @@ class Plan:
     side_effects: tuple[str, ...] = DEFAULT_SIDE_EFFECTS
     outcomes: Mapping[str, Outcome] = field(default_factory=lambda: dict(DEFAULT_OUTCOMES))
     weekday: bool = True
+    shared_noise: bool = False
     seed: int = 20251125
 
     def outcome(self, name: str) -> Outcome:
@@ -128,6 +135,7 @@ class Plan:
             "probability_threshold": self.probability_threshold,
             "side_effects": list(self.side_effects),
             "weekday": self.weekday,
+            "shared_noise": self.shared_noise,
             "seed": self.seed,
             "outcomes": {
                 name: {"better": o.better, "scale": list(o.scale), "mcid": o.mcid}
@@ -145,6 +153,7 @@ class Plan:
             f"probability_threshold = {d['probability_threshold']}",
             "side_effects = [" + ", ".join(_toml_str(s) for s in d["side_effects"]) + "]",
             f"weekday = {'true' if d['weekday'] else 'false'}",
+            f"shared_noise = {'true' if d['shared_noise'] else 'false'}",
             f"seed = {d['seed']}",
         ]
         for name, o in d["outcomes"].items():
@@ -174,6 +183,7 @@ _TOP_KEYS = {
     "side_effects",
     "outcomes",
     "weekday",
+    "shared_noise",
     "seed",
 }
 _OUTCOME_KEYS = {"better", "scale", "mcid"}
@@ -242,11 +252,12 @@ def parse_plan(raw: Mapping[str, Any], source: str = "plan") -> Plan:
         )
     if "seed" in raw:
         changes["seed"] = _number("seed", raw["seed"], 0, 2**63 - 1, integer=True)
-    if "weekday" in raw:
-        if not isinstance(raw["weekday"], bool):
-            msg = f"plan key 'weekday': got {raw['weekday']!r}, expected true or false"
-            raise PlanError(msg)
-        changes["weekday"] = raw["weekday"]
+    for key in ("weekday", "shared_noise"):
+        if key in raw:
+            if not isinstance(raw[key], bool):
+                msg = f"plan key {key!r}: got {raw[key]!r}, expected true or false"
+                raise PlanError(msg)
+            changes[key] = raw[key]
     if "side_effects" in raw:
         se = raw["side_effects"]
         if not isinstance(se, list) or not all(isinstance(s, str) and s for s in se):

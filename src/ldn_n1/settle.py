@@ -34,6 +34,7 @@ def days_to_settle(
     seed: int,
     prior: Prior | None = None,
     use_weekday: bool = True,
+    covariates: np.ndarray | None = None,
     horizons: tuple[int, ...] = (14, 28, 56, 84),
     n_sims: int = 64,
 ) -> int | None:
@@ -49,6 +50,8 @@ def days_to_settle(
         Weekday of diary day 0 (Monday = 0).
     first_dose_day, window_days, better, mcid, threshold, scale, prior, use_weekday
         As for :func:`ldn_n1.bayes.fit_bayes` and the plan.
+    covariates : array, shape (n, m), optional
+        The covariates of the fit; simulated future days get 0 (their expected value).
     seed : int
         Seed of the simulation (the result is deterministic given it).
     horizons : tuple of int
@@ -81,7 +84,10 @@ def days_to_settle(
     all_t = np.concatenate([t, future])
     weekday = ((all_t.astype(int) + start_weekday) % 7).astype(int)
     taus = DEFAULT_TAUS
-    base, onsets = _design(all_t, first_dose_day, weekday, taus)
+    cov = None
+    if covariates is not None:
+        cov = np.concatenate([covariates, np.zeros((future.size, covariates.shape[1]))])
+    base, onsets = _design(all_t, first_dose_day, weekday, taus, cov)
     sims = np.empty((future.size, n_sims))
     for s, k in enumerate(picks):
         part_i = 0 if k < sizes[0] else 1
@@ -125,6 +131,7 @@ def days_to_settle(
             taus,
             use_weekday,
             0.5 * (scale[0] + scale[1]),
+            cov=None if cov is None else cov[: tt.size],
         )
         _, p_mcid, p_worse = _probabilities(g, mcid)
         verdicts = [classify(a, b, threshold) for a, b in zip(p_mcid, p_worse, strict=True)]
