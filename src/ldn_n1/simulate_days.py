@@ -165,11 +165,17 @@ def simulate_block(
     in_break = interrupted[:, None] & (t >= i_start[:, None]) & (t < (i_start + i_len)[:, None])
     sched = np.where(in_break, 0.0, sched)
     on = sched > 0
-    miss = on & (t >= 1) & (u[..., _MISS] < p["missed_dose_prob"][:, None])
-    miss[:, 1:] &= ~miss[:, :-1]  # single days only: a run of zeros would be an interruption
-    dose = np.where(miss, 0.0, sched)
     t_switch = 7 + np.floor(p["switch_pos"] * 36).astype(int)
     switched = np.asarray(p["switched_to_morning"], dtype=bool) & (t_switch < p["treatment_days"])
+    # Missed doses: single days, never next to an interruption (which would change its
+    # length) nor on the day of the switch to morning dosing (whose row records the switch).
+    next_to_break = (t == i_start[:, None] - 1) | (t == (i_start + i_len)[:, None])
+    keep_on = (interrupted[:, None] & next_to_break) | (
+        switched[:, None] & (t == t_switch[:, None])
+    )
+    miss = on & (t >= 1) & ~keep_on & (u[..., _MISS] < p["missed_dose_prob"][:, None])
+    miss[:, 1:] &= ~miss[:, :-1]  # single days only: a run of zeros would be an interruption
+    dose = np.where(miss, 0.0, sched)
     morning = switched[:, None] & (t >= t_switch[:, None])
     dose_time = np.where(dose > 0, np.where(morning, 2, 1), 0)
 
@@ -322,6 +328,8 @@ def simulate_block(
         "true_improvement": true_improvement,
         "missing_share": 1.0 - observed / n_days[:, None],
         "interrupted": interrupted,
+        "interruption_start": np.where(interrupted, i_start, -1),  # days since first dose
+        "interruption_days": np.where(interrupted, i_len, 0),
         "switched_to_morning": switched,
         "target_dose_mg": np.asarray(TITRATION_MG)[top],
         "n_days": n_days,

@@ -46,6 +46,8 @@ TRUTH_COLUMNS = (
     "weekly_rhythm",
     "weekly_points",
     "titration",
+    "interruption_start_date",
+    "interruption_days",
     "evaluation_days",
 )
 _TITRATIONS = np.array(["standard", "slow", "stay_3mg"], dtype=object)
@@ -97,7 +99,8 @@ def truth_frame(
         - ``effect_class`` (none/small/clear/worse, as designed), ``level`` (the natural-course
           level on the day of the first dose), ``shared_noise_corr``, ``weekly_rhythm``
           (none/monday/weekend) and ``weekly_points``, ``titration``
-          (standard/slow/stay_3mg), ``evaluation_days``.
+          (standard/slow/stay_3mg), ``interruption_start_date`` (first day off; NaT
+          without an interruption) and ``interruption_days`` (0 without), ``evaluation_days``.
     """
     n, k = len(ids), len(OUTCOMES)
 
@@ -136,10 +139,18 @@ def truth_frame(
         "weekly_rhythm": per_patient(_WEEKLY[p["weekly"]]),
         "weekly_points": per_patient(p["weekly_amp"]),
         "titration": per_patient(_TITRATIONS[p["titration"]]),
+        "interruption_start_date": per_patient(
+            np.where(
+                truth["interrupted"],
+                first_dose + truth["interruption_start"].astype("timedelta64[D]"),
+                np.datetime64("NaT"),
+            ).astype("datetime64[us]")
+        ),
+        "interruption_days": per_patient(truth["interruption_days"]),
         "evaluation_days": np.full(n * k, evaluation_days),
     }
     frame = pd.DataFrame(columns)
-    for name in ("baseline_days", "treatment_days", "evaluation_days"):
+    for name in ("baseline_days", "treatment_days", "interruption_days", "evaluation_days"):
         frame[name] = frame[name].astype("int64")
     for name in ("flare_settling", "switched_to_morning", "interrupted"):
         frame[name] = frame[name].astype(bool)
