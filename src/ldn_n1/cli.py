@@ -210,10 +210,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = _build_parser()
     args = parser.parse_args(argv)
-    from ldn_n1.errors import LdnError
+    import warnings
+
+    from ldn_n1.errors import LdnError, LdnWarning
 
     try:
-        return int(args.handler(args))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", LdnWarning)
+            code = int(args.handler(args))
+        for w in caught:
+            if issubclass(w.category, LdnWarning):
+                print(f"ldn-n1: warning: {w.message}", file=sys.stderr)
+            else:
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+        return code
     except LdnError as exc:
         if args.debug:
             raise

@@ -96,9 +96,14 @@ def describe_outcome(
     verb = "fell" if went_down else "rose"
     lo, hi = (low, high) if better == "higher" else (-high, -low)
     lo, hi = (lo, hi) if not went_down else (-hi, -lo)
+    change = (
+        f"{label} hardly changed (about {_points(improvement)}"
+        if abs(improvement) < 0.05
+        else f"{label} {verb} by about {_points(improvement)} ("
+    )
+    sep = "; " if abs(improvement) < 0.05 else ""
     text = (
-        f"{label} {verb} by about {_points(improvement)} "
-        f"(95% interval {lo:.1f} to {hi:.1f}) compared with its baseline course. "
+        f"{change}{sep}95% interval {lo:.1f} to {hi:.1f}) compared with its baseline course. "
         f"Probability of a clinically important improvement (at least {mcid:g} points): "
         f"{_percent(p_mcid)}."
     )
