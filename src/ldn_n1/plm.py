@@ -185,7 +185,12 @@ class PlmFit:
         )
 
     def residual_checks(self, lag_max: int = 3) -> dict[str, float]:
-        """Residual autocorrelations (R ``acf``) and the Ljung-Box test at ``lag_max``."""
+        """Residual autocorrelations (R ``acf``) and the Ljung-Box test at ``lag_max``.
+
+        As scan reports them for gaussian fits (``acf(residuals)``, ``Box.test(type =
+        "Ljung-Box")``). For Poisson/binomial fits the residuals are response residuals
+        ``y - mu`` (R's ``residuals.glm`` would give deviance residuals).
+        """
         acf = r_acf(self.residuals, lag_max)
         lb = acorr_ljungbox(self.residuals, lags=[lag_max])
         out = {f"acf_lag{k}": float(acf[k - 1]) for k in range(1, lag_max + 1)}
@@ -305,8 +310,8 @@ def scan_plm(
         contrast_slope=contrast_slope,
     )
     levels = list(dict.fromkeys(data[pvar].astype(str)))
-    phase_cols = [c for c in design.columns if c.startswith("phase")]
-    inter_cols = [c for c in design.columns if c.startswith("inter")]
+    phase_cols = [f"phase{lev}" for lev in levels[1:]]
+    inter_cols = [f"inter{lev}" for lev in levels[1:]]
     terms = (
         ([mvar] if trend else []) + (phase_cols if level else []) + (inter_cols if slope else [])
     )
@@ -400,7 +405,7 @@ def scan_plm(
             "partial_r2": partial,
         }
     )
-    used = frame.rename(columns={"__y": dvar})
+    used = frame.rename(columns={"__y": dvar, "__trials": var_trials or "trials"})
     return PlmFit(
         model=model,
         family=family,
