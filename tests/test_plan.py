@@ -25,7 +25,7 @@ def test_toml_file_round_trip(tmp_path):
     )
     plan = load_plan(path)
     assert plan.primary == "fatigue"
-    assert list(plan.outcomes)[0] == "fatigue"
+    assert next(iter(plan.outcomes)) == "fatigue"
     assert plan.evaluation_days == 42
     assert plan.outcome("fatigue").mcid == 1.5
     # undeclared MCID of a new outcome: 30% of its scale

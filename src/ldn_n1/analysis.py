@@ -140,7 +140,7 @@ def _series(data: pd.DataFrame, phases: Phases, outcome: Outcome) -> _Series:
         outcome=outcome,
         t=t[used],
         y=values[ok][used],
-        weekday=dates.weekday.to_numpy()[used],
+        weekday=dates.day_of_week.to_numpy()[used],
         d0=d0,
         window=(w0, w1),
         n_baseline=int(np.sum(t < d0)),

@@ -79,7 +79,7 @@ def weekday_effects(dates: pd.Series | pd.DatetimeIndex) -> np.ndarray:
     Column j is 1 on weekday j (Monday = 0), -1 on Sunday, 0 otherwise, so the seven weekday
     effects sum to zero and the intercept is the mean over a full week.
     """
-    weekday = pd.DatetimeIndex(dates).weekday.to_numpy()
+    weekday = pd.DatetimeIndex(dates).day_of_week.to_numpy()
     cols = np.zeros((weekday.size, 6))
     for j in range(6):
         cols[:, j] = (weekday == j).astype(float) - (weekday == 6).astype(float)
