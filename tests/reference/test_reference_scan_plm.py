@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ldn_n1.errors import AnalysisError
 from ldn_n1.plm import plm_design, scan_plm
 
 _spec = importlib.util.spec_from_file_location(
@@ -189,3 +190,15 @@ def test_design_matrices(path):
         assert set(ours.columns) == {"mt", *dummy_cols}
         n_checked += 1
     assert n_checked >= 2
+
+
+def test_scan_plm_rejects_bad_options():
+    data, mvar = _case("exampleAB", "Johanna")
+    with pytest.raises(AnalysisError, match="model must be one of"):
+        scan_plm(data, mvar=mvar, model="Huitema")
+    with pytest.raises(AnalysisError, match="family is not 'gaussian' but AR is set"):
+        scan_plm(data, mvar=mvar, family="poisson", ar=1)
+    with pytest.raises(AnalysisError, match="'var_trials' is not defined"):
+        scan_plm(data, mvar=mvar, family="binomial")
+    with pytest.raises(AnalysisError, match="at least two phases"):
+        scan_plm(data.assign(phase="A"), mvar=mvar)
