@@ -516,3 +516,19 @@ def test_phases_derived_from_the_diaries_match_the_truth():
             assert known.get(step.start) == 0
             assert step.start + pd.Timedelta(days=1) not in known
         assert covered == t["interrupted"]
+
+
+def test_frame_to_csv_matches_pandas_and_leaves_the_frame_alone():
+    data, truth = simulate_cohort(40, seed=3)
+    for frame in (data, truth):
+        before = frame.copy()
+        reference = frame.to_csv(
+            index=False, lineterminator="\n", float_format="%.6g", date_format="%Y-%m-%d"
+        )
+        assert frame_to_csv(frame) == reference
+        pd.testing.assert_frame_equal(frame, before)
+    odd = pd.DataFrame({"x": [-0.0, 0.0, np.nan, 1.25, 3.0], "d": pd.to_datetime(
+        ["2025-01-02", None, "2025-12-31", "2025-01-02", "2024-02-29"])})  # fmt: skip
+    assert (
+        frame_to_csv(odd) == "x,d\n0,2025-01-02\n0,\n,2025-12-31\n1.25,2025-01-02\n3,2024-02-29\n"
+    )

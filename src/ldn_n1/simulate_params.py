@@ -287,7 +287,7 @@ def _effects(
     best_value = np.where(WORSE_SIGN > 0, 1.0, 9.0)
     room_better = np.maximum(WORSE_SIGN * (level - best_value), 0.0)
     room_worse = np.maximum(WORSE_SIGN * (worst_value - level), 0.0)
-    return np.clip(eff, -room_worse, room_better)
+    return np.clip(eff, -room_worse, room_better) + 0.0  # no -0.0 (worsened x factor 0)
 
 
 PATIENT_OVERRIDES = {
