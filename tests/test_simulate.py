@@ -532,3 +532,32 @@ def test_frame_to_csv_matches_pandas_and_leaves_the_frame_alone():
     assert (
         frame_to_csv(odd) == "x,d\n0,2025-01-02\n0,\n,2025-12-31\n1.25,2025-01-02\n3,2024-02-29\n"
     )
+
+
+def test_flare_settling_and_drift_are_natural_course_not_effect():
+    sims = [
+        simulate_patient(
+            s,
+            scenario="drifting",
+            flare_points={"pain": 2.5},
+            flare_tau_days=10.0,
+            drift_per_day=0.0,
+            baseline_days=28,
+            **CLEAN,
+        )
+        for s in range(6)
+    ]
+    for sim in sims:
+        lat = sim.latent
+        assert sim.truth["pain"]["flare_settling"]
+        assert sim.truth["pain"]["true_improvement"] == 0.0
+        assert (lat["pain_effect"] == 0).all()
+        base = lat.loc[lat["days_since_first_dose"] < 0, "pain_natural"].to_numpy()
+        assert np.all(np.diff(base) < 0)  # the baseline itself is falling
+        assert base[0] - base[-1] == pytest.approx(2.5 * (1 - np.exp(-27 / 10)), rel=1e-9)
+    first = np.mean([s.data["pain"].iloc[:7].mean() for s in sims])
+    last = np.mean([s.data["pain"].iloc[21:28].mean() for s in sims])
+    assert first - last > 1.0  # looks like benefit before any dose
+    drift = simulate_patient(1, scenario="drifting", drift_per_day=0.02, flare_points=0.0)
+    nat = drift.latent["pain_natural"].to_numpy()
+    np.testing.assert_allclose(np.diff(nat), -0.02, rtol=1e-9)  # pain: lower is better

@@ -41,6 +41,7 @@ from ldn_n1.simulate_params import (
     OUTCOMES,
     SCENARIOS,
     SIDE_EFFECTS,
+    WORSE_SIGN,
     SimulationError,
     apply_overrides,
     draw_params,
@@ -270,10 +271,10 @@ def _latent(params: dict[str, np.ndarray], block: Block) -> pd.DataFrame:
             "scheduled_dose_mg": lat["sched"][0, :n_days],
         }
     )
-    sign = np.where([o in ("pain", "fatigue", "fog") for o in OUTCOMES], 1.0, -1.0)
     for j, name in enumerate(OUTCOMES):
         frame[f"{name}_effect"] = lat["effect"][0, :n_days, j]
-        frame[f"{name}_natural"] = params["level"][0, j] + sign[j] * lat["natural"][0, :n_days, j]
+        natural = params["level"][0, j] + WORSE_SIGN[j] * lat["natural"][0, :n_days, j]
+        frame[f"{name}_natural"] = natural
         frame[f"{name}_expected"] = lat["expected"][0, :n_days, j]
     return frame
 

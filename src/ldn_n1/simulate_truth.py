@@ -97,7 +97,7 @@ def truth_frame(
         - ``missing_share``: share of the calendar days from the first to the last diary day
           with no value for this outcome (missing row or blank cell).
         - ``effect_class`` (none/small/clear/worse, as designed), ``level`` (the natural-course
-          level on the day of the first dose), ``shared_noise_corr``, ``weekly_rhythm``
+          level on the day of the first dose, without flare: the level a flare settles to), ``shared_noise_corr``, ``weekly_rhythm``
           (none/monday/weekend) and ``weekly_points``, ``titration``
           (standard/slow/stay_3mg), ``interruption_start_date`` (first day off; NaT
           without an interruption) and ``interruption_days`` (0 without), ``evaluation_days``.
