@@ -104,3 +104,18 @@ def test_inconclusive_gets_days_to_settle():
     row = res.to_frame().iloc[0]
     assert math.isfinite(row["improvement"])
     assert np.isfinite(res.primary.fit.counterfactual).all()
+
+
+def test_secondary_analyses_agree_in_direction(responder):
+    _sp, res = responder
+    pain = res.primary
+    es = pain.effect_sizes.set_index("measure")
+    assert es.loc["NAP", "estimate"] > 0.7  # most treated days better than baseline days
+    # independent re-computation of NAP by pair counting (lower pain is better)
+    base, win = pain._phase_values()
+    diff = base[:, None] - win[None, :]
+    nap = (np.sum(diff > 0) + 0.5 * np.sum(diff == 0)) / diff.size
+    assert es.loc["NAP", "estimate"] == pytest.approx(nap, rel=1e-12)
+    assert pain.its.improvement > 0
+    assert pain.its.improvement_low < pain.fit.mean < pain.its.improvement_high
+    assert 0 <= pain.gem.half_effect_days < 200

@@ -206,16 +206,25 @@ def analyze_outcomes(
     usable = {name: s for name, s in series.items() if s.enough}
     shared = _shared_noise(usable, plan) if plan.shared_noise and len(usable) > 1 else {}
     return {
-        name: _outcome_result(s, plan, name == plan.primary, settle, shared.get(name))
+        name: _outcome_result(s, plan, name == plan.primary, settle, shared.get(name), data, phases)
         for name, s in series.items()
     }
 
 
 def _outcome_result(
-    s: _Series, plan: Plan, primary: bool, settle: bool, covariates: np.ndarray | None
+    s: _Series,
+    plan: Plan,
+    primary: bool,
+    settle: bool,
+    covariates: np.ndarray | None,
+    data: pd.DataFrame,
+    phases: Phases,
 ) -> OutcomeResult:
     outcome = s.outcome
     common = {
+        "data": data,
+        "phases": phases,
+        "scale": outcome.scale,
         "name": outcome.name,
         "better": outcome.better,
         "mcid": outcome.mcid,

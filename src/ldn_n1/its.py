@@ -41,7 +41,6 @@ error model.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -107,10 +106,7 @@ def its_design(
         if slope_change:
             cols["slope_target"] = np.maximum(day - target_day, 0.0)
     if weekday:
-        with warnings.catch_warnings():
-            # features.weekday_effects reads DatetimeIndex.weekday, deprecated in pandas 3.1
-            warnings.filterwarnings("ignore", message=r"DatetimeIndex\.weekday is deprecated")
-            wd = weekday_effects(dates)
+        wd = weekday_effects(dates)
         for j, name in enumerate(WEEKDAYS[:6]):
             cols[f"wd_{name}"] = wd[:, j]
     return pd.DataFrame(cols)

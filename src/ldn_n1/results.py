@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -67,6 +68,66 @@ class OutcomeResult:
     fit: BayesFit | None = field(default=None, repr=False)
     settle_days: int | None = None
     sensitivity: dict = field(default_factory=dict)
+    scale: tuple[float, float] = (0.0, 10.0)
+    data: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    phases: Phases | None = field(default=None, repr=False, compare=False)
+
+    # Secondary analyses (issue: effect sizes, ITS, gradual effects), computed on first use so
+    # that analyze() and the batch stay fast; each is a pure function of the diary.
+    def _phase_values(self) -> tuple[np.ndarray, np.ndarray]:
+        dates = pd.DatetimeIndex(self.data["date"])
+        y = self.data[self.name].to_numpy(float)
+        ok = ~np.isnan(y)
+        base = y[ok & (dates < self.phases.first_dose)]
+        win = y[
+            ok & (dates >= self.phases.evaluation_start) & (dates <= self.phases.evaluation_end)
+        ]
+        return base, win
+
+    @cached_property
+    def effect_sizes(self) -> pd.DataFrame:
+        """Single-case effect sizes, baseline vs evaluation window (SingleCaseES definitions).
+
+        NAP, Tau, Tau-U, PND, PEM, IRD, SMD, LRRd/LRRi and the other measures of
+        :func:`ldn_n1.effects.calc_effect_sizes` (``measures="all"``), with the outcome's
+        direction of improvement; PoGO's goal is the best end of the scale.
+        """
+        from ldn_n1.effects import calc_effect_sizes
+
+        base, win = self._phase_values()
+        direction = "increase" if self.better == "higher" else "decrease"
+        goal = self.scale[1] if self.better == "higher" else self.scale[0]
+        return calc_effect_sizes(base, win, improvement=direction, measures="all", goal=goal)
+
+    @cached_property
+    def its(self) -> Any:
+        """Frequentist interrupted-time-series fit: baseline level and trend, level changes at
+        the first and the target dose, gap-aware AR(1) errors (REML)."""
+        from ldn_n1.its import fit_its
+
+        return fit_its(
+            self.data,
+            self.name,
+            self.phases,
+            errors="ar1",
+            slope_change=False,
+            better=self.better,
+        )
+
+    @cached_property
+    def gem(self) -> Any:
+        """Gradual effects model (Swan & Pustejovsky 2018), on the calendar-day axis.
+
+        ``gem.half_effect_days`` is the frequentist twin of the Bayesian onset time.
+        """
+        from ldn_n1.gem import fit_gem
+
+        dates = pd.DatetimeIndex(self.data["date"])
+        keep = dates <= self.phases.evaluation_end
+        t = ((dates - self.phases.first_day) // pd.Timedelta(days=1)).to_numpy(float)[keep]
+        treated = np.asarray(dates >= self.phases.first_dose, dtype=float)[keep]
+        y = self.data[self.name].to_numpy(float)[keep]
+        return fit_gem(y, treated, time=t, family="gaussian")
 
     @property
     def label(self) -> str:
