@@ -116,8 +116,8 @@ def test_secondary_analyses(responder):
     diff = base[:, None] - win[None, :]
     nap = (np.sum(diff > 0) + 0.5 * np.sum(diff == 0)) / diff.size
     assert es.loc["NAP", "estimate"] == pytest.approx(nap, rel=1e-12)
-    # The step-change ITS (trend + level changes at first and target dose) is less precise
-    # for a gradual onset, but its interval still holds the true improvement.
+    # The step-change ITS (level changes at first and target dose, AR(1) errors) holds the
+    # true improvement in its interval.
     truth = sp.truth["pain"]["true_improvement"]
     assert pain.its.improvement_low < truth < pain.its.improvement_high
     assert 0 <= pain.gem.half_effect_days < 200

@@ -101,8 +101,12 @@ class OutcomeResult:
 
     @cached_property
     def its(self) -> Any:
-        """Frequentist interrupted-time-series fit: baseline level and trend, level changes at
-        the first and the target dose, gap-aware AR(1) errors (REML)."""
+        """Frequentist interrupted-time-series fit: baseline level, level changes at the first
+        and the target dose, gap-aware AR(1) errors (REML).
+
+        No baseline trend: with a trend and step changes, a gradual onset is extrapolated so
+        poorly that the interval spans most of the scale (see ``ldn_n1.its.fit_its`` to fit
+        other variants)."""
         from ldn_n1.its import fit_its
 
         return fit_its(
@@ -110,6 +114,7 @@ class OutcomeResult:
             self.name,
             self.phases,
             errors="ar1",
+            trend=False,
             slope_change=False,
             better=self.better,
         )
