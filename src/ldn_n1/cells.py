@@ -83,7 +83,9 @@ def _is_native_number(values: pd.Series) -> bool:
 
 
 def text_of(values: pd.Series) -> pd.Series:
-    """Cells as stripped strings (``string`` dtype, ``<NA>`` for missing)."""
+    """Cells as stripped strings (a pandas string dtype; missing cells stay missing)."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return values.str.strip()
     if isinstance(values.dtype, pd.CategoricalDtype):
         values = values.astype(object)
     return values.astype("string").str.strip()
@@ -111,15 +113,57 @@ class ParsedNumbers:
     notes: list[str] = field(default_factory=list)
 
 
-def _to_float(text: pd.Series) -> np.ndarray:
-    return pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+def _to_float(text: pd.Series, blank: np.ndarray) -> np.ndarray:
+    """Text to a writable float64 array, NaN where blank or not a number.
+
+    Arrow-backed text is cast by Arrow (about 30 times faster than ``pandas.to_numeric``);
+    when some cell is not a number the cast fails and ``pandas.to_numeric`` locates it.
+    """
+    dtype = text.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = pa.array(text.array)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        if blank.any():
+            arr = pc.if_else(pa.array(blank), pa.scalar(None, type=arr.type), arr)
+        try:
+            cast = pc.cast(arr, pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError):
+            pass  # some cell is not a number: locate them below
+        else:
+            return np.array(cast.to_numpy(zero_copy_only=False), dtype=np.float64)
+    return pd.to_numeric(text.mask(blank), errors="coerce").to_numpy(
+        dtype=np.float64, na_value=np.nan
+    )
 
 
 def parse_numbers(
-    values: pd.Series, rule: NumberRule, *, decimal_comma: bool = False, column: str = ""
+    values: pd.Series,
+    rule: NumberRule,
+    *,
+    decimal_comma: bool = False,
+    column: str = "",
+    blank: np.ndarray | None = None,
 ) -> ParsedNumbers:
     """Read a column of numbers and check them against ``rule``.
 
+    Parameters
+    ----------
+    values : pandas.Series
+        Cells as read (text or numbers).
+    rule : NumberRule
+    decimal_comma : bool
+        Read ``7,5`` as 7.5.
+    column : str
+        Column name for notes.
+    blank : numpy.ndarray, optional
+        :func:`blank_mask` of ``values`` when already known.
+
+    Notes
+    -----
     Blank cells (see :data:`BLANK_TOKENS`) become NaN and are not problems. A cell is bad
     when it is not a number, not finite, outside ``[low, high]``, or not whole when
     ``rule.integer``.
@@ -130,27 +174,22 @@ def parse_numbers(
         bad = np.zeros(len(x), dtype=bool)
     else:
         raw = text_of(values)
-        lower = raw.str.lower()
-        blank = raw.isna().to_numpy(dtype=bool) | lower.isin(BLANK_TOKENS).to_numpy(
-            dtype=bool, na_value=False
-        )
+        if blank is None:
+            blank = blank_mask(raw)
         tokens = raw[blank & (raw != "").to_numpy(dtype=bool, na_value=False)]
         if len(tokens):
             used = ", ".join(repr(t) for t in sorted(tokens.unique()))
             notes.append(f"column {column!r}: {used} read as blank")
-        text = raw.mask(blank)
+        text = raw
         if decimal_comma:
             text = text.str.replace(",", ".", regex=False)
-        if rule.unit:
-            unit = (
-                text.str.fullmatch(rf"(.*\d)\s*{rule.unit}", case=False).fillna(False).astype(bool)
-            )
-            if unit.any():
-                text = text.str.replace(rf"\s*{rule.unit}$", "", case=False, regex=True)
-                notes.append(f"column {column!r}: unit {rule.unit!r} after the numbers ignored")
-        x = _to_float(text)
+        lower = raw.str.lower() if (rule.unit or rule.booleans) else None
+        if rule.unit and lower.str.endswith(rule.unit).to_numpy(dtype=bool, na_value=False).any():
+            pattern = r"\s*" + "".join(f"[{c.lower()}{c.upper()}]" for c in rule.unit) + "$"
+            text = text.str.replace(pattern, "", regex=True)
+            notes.append(f"column {column!r}: unit {rule.unit!r} after the numbers ignored")
+        x = _to_float(text, blank)
         if rule.booleans:
-            lower = text.str.lower()
             yes = lower.isin(_YES).to_numpy(dtype=bool, na_value=False)
             no = lower.isin(_NO).to_numpy(dtype=bool, na_value=False)
             if yes.any() or no.any():
@@ -166,12 +205,16 @@ def parse_numbers(
     return ParsedNumbers(x, bad, notes)
 
 
-def numeric_share(values: pd.Series, *, decimal_comma: bool = False) -> tuple[int, int]:
+def numeric_share(
+    values: pd.Series, *, decimal_comma: bool = False, blank: np.ndarray | None = None
+) -> tuple[int, int]:
     """Return ``(numbers, non_blank)``: how many non-blank cells read as numbers."""
-    blank = blank_mask(values)
+    if blank is None:
+        blank = blank_mask(values)
     if _is_native_number(values):
         return int((~blank).sum()), int((~blank).sum())
-    parsed = parse_numbers(values, NUMBER_RULES["extra"], decimal_comma=decimal_comma)
+    rule = NUMBER_RULES["extra"]
+    parsed = parse_numbers(values, rule, decimal_comma=decimal_comma, blank=blank)
     return int((~blank & ~parsed.bad).sum()), int((~blank).sum())
 
 
@@ -195,7 +238,7 @@ def parse_ids(values: pd.Series) -> pd.Series:
 
 
 # --------------------------------------------------------------------------- dates
-_TIME = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?"
+_TIME = r"(?:[t ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:z|[+-]\d{2}:?\d{2})?)?"
 _ISO = re.compile(rf"(\d{{4}})([-/.])(\d{{1,2}})\2(\d{{1,2}}){_TIME}")
 _COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})(?:\.0+)?")
 _SERIAL = re.compile(r"(\d{5})(?:\.0+)?")
@@ -374,8 +417,9 @@ def parse_dates(values: pd.Series, *, date_format: str | None = None) -> DateRes
         days[ok] = stamps[ok].to_numpy().astype("datetime64[D]")
         expected[out] = f"a date in {_MIN_YEAR}-{_MAX_YEAR}"
         return DateResult(days, out, expected)
-    obj = values.astype(object).where(~blank, None)
-    codes, uniques = pd.factorize(obj, use_na_sentinel=True)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes = np.where(blank, -1, codes)
+    uniques = list(uniques)
     classified = [_one_date(u, date_format) for u in uniques]
     kinds = [c[0] for c in classified]
     info = [c[1] for c in classified]

@@ -116,7 +116,9 @@ def _diaries(
             excluded_rows=tuple(v.excluded.get(i, ())),
             notes=tuple(v.notes + v.patient_notes.get(i, [])),
         )
-        yield Diary(v.frame.iloc[a:b].reset_index(drop=True), pid, raw_source, sha, quality)
+        data = v.frame.iloc[a:b]
+        data.index = pd.RangeIndex(b - a)
+        yield Diary(data, pid, raw_source, sha, quality)
 
 
 def load_diary(

@@ -45,6 +45,8 @@ class Wide:
     merged : numpy.ndarray or None
         Per patient, identical long rows merged while pivoting.
     notes : list of str
+    blank : dict of str to numpy.ndarray
+        Blank cells per column, where already known (wide input).
     """
 
     cells: dict[str, pd.Series]
@@ -56,15 +58,21 @@ class Wide:
     first_src: np.ndarray
     merged: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+    blank: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def wide_rows(
-    frame: pd.DataFrame, cmap: ColumnMap, codes: np.ndarray, days: np.ndarray, row_blank: np.ndarray
+    frame: pd.DataFrame,
+    cmap: ColumnMap,
+    codes: np.ndarray,
+    days: np.ndarray,
+    row_blank: np.ndarray,
+    blanks: dict[int, np.ndarray],
 ) -> Wide:
-    """Wide input: every non-blank row is a diary row."""
+    """Wide input: every non-blank row is a diary row (``blanks``: blank cells per column)."""
     rows = np.flatnonzero(~row_blank)
     every = len(rows) == len(frame)
-    cells, values, src = {}, {}, {}
+    cells, values, src, blank = {}, {}, {}, {}
     for name, pos in cmap.positions.items():
         if name in ("date", "patient_id"):
             continue
@@ -72,8 +80,10 @@ def wide_rows(
         cells[name] = column if every else column.iloc[rows].reset_index(drop=True)
         values[name] = column
         src[name] = rows
+        if pos in blanks:
+            blank[name] = blanks[pos][rows]
     written = {n: w for n, w in cmap.written.items() if n in cells}
-    return Wide(cells, written, values, src, codes[rows], days[rows], rows)
+    return Wide(cells, written, values, src, codes[rows], days[rows], rows, blank=blank)
 
 
 def long_to_wide(

@@ -32,7 +32,7 @@ EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm"})
 PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
 DIARY_SUFFIXES = TEXT_SUFFIXES | EXCEL_SUFFIXES | PARQUET_SUFFIXES
 
-_DECIMAL_COMMA = r"\s*[+-]?\d+,\d+\s*"
+_DECIMAL_COMMA = r"^\s*[+-]?\d+,\d+\s*$"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _SAMPLE_CHARS = 65536
 _MAX_LISTED = 50
@@ -213,33 +213,38 @@ def _sniff(lines: list[str]) -> str:
 
 def _read_text(raw: bytes, file: str, what: str) -> RawTable:
     text, notes = _decode(raw, file, what)
-    all_lines = text.splitlines(keepends=True)
-    lead = 0
-    while lead < len(all_lines) and not all_lines[lead].strip():
-        lead += 1
-    tail = len(all_lines)
-    while tail > lead and not all_lines[tail - 1].strip():
-        tail -= 1
-    if lead == tail:
+    # Leading and trailing blank lines are not rows; the header line may not be line 1.
+    first = len(text) - len(text.lstrip())
+    start = max(text.rfind("\n", 0, first), text.rfind("\r", 0, first)) + 1
+    end = len(text.rstrip())
+    if end == 0:
         raise _fail(file, f"a {what} table with a header row, but the file is empty")
-    header_line = lead + 1
-    body = "".join(all_lines[lead:tail])
-    sample = [ln for ln in all_lines[lead : min(tail, lead + 50)] if ln.strip()]
+    stop = min(
+        (i for i in (text.find("\n", end), text.find("\r", end)) if i >= 0), default=len(text)
+    )
+    header_line = _count_breaks(text[:start]) + 1
+    body = text[start:stop]
+    sample = [ln for ln in body[:_SAMPLE_CHARS].splitlines()[:50] if ln.strip()]
     delim = _sniff(sample)
-    try:
-        frame = pd.read_csv(
-            io.StringIO(body),
-            sep=delim,
-            header=None,
-            dtype=str,
-            na_filter=False,
-            skip_blank_lines=False,
-            quotechar='"',
-            engine="c",
-            index_col=False,
-        )
-        lines = _line_numbers(frame, header_line, quoted='"' in body)
-    except (pd.errors.ParserError, ValueError):
+    frame = _read_arrow(body, delim)
+    if frame is None:
+        try:
+            frame = pd.read_csv(
+                io.StringIO(body),
+                sep=delim,
+                header=None,
+                dtype=str,
+                na_filter=False,
+                skip_blank_lines=False,
+                quotechar='"',
+                engine="c",
+                index_col=False,
+            )
+        except (pd.errors.ParserError, ValueError):
+            frame = None
+    if frame is not None:
+        lines = _line_numbers(frame, header_line, physical=_count_breaks(body) + 1)
+    else:
         frame, lines = _read_text_slow(body, delim, header_line, file)
     headers = [str(h).strip() for h in frame.iloc[0]]
     data = frame.iloc[1:].reset_index(drop=True)
@@ -247,21 +252,65 @@ def _read_text(raw: bytes, file: str, what: str) -> RawTable:
     table = RawTable(headers, data, lines[1:], None, file, "", None, notes)
     if delim != "," and len(data):
         table.decimal_comma = any(
-            data[c].str.fullmatch(_DECIMAL_COMMA).fillna(False).astype(bool).any() for c in data
+            data[c].str.contains(_DECIMAL_COMMA, regex=True).fillna(False).astype(bool).any()
+            for c in data
+            if data[c].str.contains(",", regex=False).fillna(False).astype(bool).any()
         )
         if table.decimal_comma:
             notes.append("decimal commas read as decimal points ('7,5' = 7.5)")
     return table
 
 
-def _line_numbers(frame: pd.DataFrame, header_line: int, *, quoted: bool) -> np.ndarray:
+def _read_arrow(body: str, delim: str) -> pd.DataFrame | None:
+    """Fast path for regular files (same field count on every line): Arrow's CSV reader.
+
+    Returns None when the file is irregular (short or long rows, blank lines, bad
+    quoting); the pandas and csv-module readers then take over.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    first = body.split("\n", 1)[0].split("\r", 1)[0]
+    ncol = len(next(csv.reader([first], delimiter=delim, quotechar='"')))
+    names = [f"c{i}" for i in range(ncol)]
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(body.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delim, quote_char='"', newlines_in_values=True, ignore_empty_lines=False
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+    frame.columns = range(ncol)
+    return frame
+
+
+def _count_breaks(text: str) -> int:
+    """Line breaks in ``text`` (``\\r\\n``, ``\\n`` or ``\\r``)."""
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
+
+
+def _line_numbers(frame: pd.DataFrame, header_line: int, *, physical: int) -> np.ndarray:
     """Line of each record, counting line breaks inside quoted cells (vectorised)."""
     rows = np.arange(len(frame), dtype=np.int64)
-    if not quoted:
+    if physical == len(frame):  # one line per record: no quoted line breaks
         return header_line + rows
     breaks = np.zeros(len(frame), dtype=np.int64)
     for col in frame:
-        breaks += frame[col].str.count(r"\r\n|\r|\n").fillna(0).to_numpy(dtype=np.int64)
+        cells = frame[col]
+        if (
+            cells.str.contains("\n", regex=False).any()
+            or cells.str.contains("\r", regex=False).any()
+        ):
+            breaks += cells.str.count(r"\r\n|\r|\n").fillna(0).to_numpy(dtype=np.int64)
     before = np.concatenate([[0], np.cumsum(breaks)[:-1]])
     return header_line + rows + before
 

@@ -131,7 +131,8 @@ def validate_table(
     pos = cmap.positions
     ncol = raw.frame.shape[1]
     pid_pos = pos.get("patient_id")
-    others = [blank_mask(raw.frame[j]) for j in range(ncol) if j != pid_pos]
+    blanks = {j: blank_mask(raw.frame[j]) for j in range(ncol) if j != pid_pos}
+    others = list(blanks.values())
     row_blank = np.logical_and.reduce(others) if others else np.ones(len(raw.frame), dtype=bool)
     ids = parse_ids(raw.frame[pid_pos]) if pid_pos is not None else None
     if ids is not None and ids.isna().all():
@@ -148,6 +149,8 @@ def validate_table(
     every = len(src) == len(raw.frame)
     frame = raw.frame if every else raw.frame.iloc[src].reset_index(drop=True)
     row_blank = row_blank[src]
+    if not every:
+        blanks = {j: b[src] for j, b in blanks.items()}
     ids = ids if every else ids.iloc[src].reset_index(drop=True)
     attributed = ids.ffill().bfill().to_numpy(dtype=object)
     codes, uniques = pd.factorize(attributed)
@@ -183,7 +186,7 @@ def validate_table(
         wide = long_to_wide(frame, cmap, codes, days, row_blank, problems, len(uniques))
         notes += wide.notes
     else:
-        wide = wide_rows(frame, cmap, codes, days, row_blank)
+        wide = wide_rows(frame, cmap, codes, days, row_blank, blanks)
     typed, kinds = _type_columns(wide, raw.decimal_comma, problems, notes)
     names = {"date": cmap.written["date"], "dose_mg": wide.written.get("dose_mg", "dose_mg")}
     out = _assemble(
@@ -203,7 +206,9 @@ def _type_columns(
         written = wide.written.get(name, name)
         kind = column_kind(name)
         if kind == "unknown":
-            numbers, filled = numeric_share(cells, decimal_comma=decimal_comma)
+            numbers, filled = numeric_share(
+                cells, decimal_comma=decimal_comma, blank=wide.blank.get(name)
+            )
             if filled == 0:
                 notes.append(f"column {written!r} is empty: dropped")
                 continue
@@ -219,7 +224,9 @@ def _type_columns(
             )
         elif kind in _NUMBER_RULE_OF:
             rule = NUMBER_RULES[_NUMBER_RULE_OF[kind]]
-            parsed = parse_numbers(cells, rule, decimal_comma=decimal_comma, column=written)
+            parsed = parse_numbers(
+                cells, rule, decimal_comma=decimal_comma, column=written, blank=wide.blank.get(name)
+            )
             notes += parsed.notes
             problems.cells(
                 wide.cell_src[name][parsed.bad], written, wide.values[name], rule.expected, order
@@ -321,9 +328,10 @@ def _assemble(
             kinds.setdefault("dose_time", "dose_time")
         cols = column_order(kinds)
     _check_dosing(data, codes, src, ids, problems, patient_notes, names["dose_mg"])
-    frame = pd.DataFrame({"date": day.astype("datetime64[D]").astype(_date_dtype())})
+    columns = {"date": day.astype("datetime64[D]").astype(_date_dtype())}
     for n in cols:
-        frame[n] = pd.array(data[n], dtype="string") if data[n].dtype == object else data[n]
+        columns[n] = pd.array(data[n], dtype="string") if data[n].dtype == object else data[n]
+    frame = pd.DataFrame(columns)  # one block per dtype: cheap per-patient slices
     starts = np.searchsorted(codes, np.arange(npat + 1))
     return Validated(ids, frame, starts, merged, {}, notes, patient_notes, problems)
 
