@@ -23,6 +23,8 @@ _EPILOG = {
     "report": "example:\n  ldn-n1 report diary.csv --plan plan.toml -o report.html",
     "batch": "example:\n  ldn-n1 batch diaries/ --out results/ --workers 2",
     "demo": "example:\n  ldn-n1 demo            # writes ./ldn-n1-demo/report.html",
+    "plan-study": "example:\n  ldn-n1 plan-study --improvement 2.5 --rho 0.6 --baseline-days 14 28",
+    "anonymise": "example:\n  ldn-n1 anonymise diaries/ --out shared/ --key-file secret.key --new-key",
 }
 
 
@@ -146,6 +148,33 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_plan_study(args: argparse.Namespace) -> int:
+    from ldn_n1.design import StudyDesign, plan_study
+
+    design = StudyDesign(
+        improvement=args.improvement,
+        noise_sd=args.noise_sd,
+        rho=args.rho,
+        missing_share=args.missing,
+        baseline_days=args.baseline_days,
+        treatment_days=args.treatment_days,
+        mcid=args.mcid,
+    )
+    result = plan_study(design, n_sims=args.sims, seed=args.seed)
+    print(result.summary())
+    return 0
+
+
+def _cmd_anonymise(args: argparse.Namespace) -> int:
+    from ldn_n1.anonymise import anonymise
+
+    manifest = anonymise(
+        args.input, args.out, key_file=args.key_file, dates=args.dates, create_key=args.new_key
+    )
+    print(manifest.summary())
+    return 0
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ldn-n1",
@@ -203,6 +232,37 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", help="address of an existing Dask scheduler")
     p.add_argument("--reports", action="store_true", help="also write each patient's HTML report")
     p.add_argument("--resume", action="store_true", help="finish an interrupted run")
+
+    p = command(
+        "plan-study",
+        "how many baseline and treatment days are needed for a conclusive verdict",
+        _cmd_plan_study,
+    )
+    p.add_argument("--improvement", type=float, default=2.5, help="expected improvement (points)")
+    p.add_argument("--noise-sd", type=float, default=1.6, help="day-to-day SD (points)")
+    p.add_argument("--rho", type=float, default=0.5, help="lag-1 autocorrelation")
+    p.add_argument("--missing", type=float, default=0.15, help="share of days not recorded")
+    p.add_argument("--baseline-days", type=int, nargs="+", default=[14, 28, 42])
+    p.add_argument("--treatment-days", type=int, nargs="+", default=[56, 84, 112])
+    p.add_argument("--mcid", type=float, default=2.0, help="MCID (points)")
+    p.add_argument("--sims", type=int, default=200, help="simulated patients per design")
+    p.add_argument("--seed", type=int, default=1)
+
+    p = command(
+        "anonymise",
+        "pseudonymise diaries for sharing (keyed-hash ids, relative days, no free text)",
+        _cmd_anonymise,
+    )
+    p.add_argument("input", help="a diary file or a folder of diaries")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--key-file", required=True, help="file holding the secret key")
+    p.add_argument("--new-key", action="store_true", help="create the key file if absent")
+    p.add_argument(
+        "--dates",
+        choices=["relative", "shift"],
+        default="relative",
+        help="relative: day numbers from the first dose; shift: dates moved by a secret offset",
+    )
     return parser
 
 
