@@ -61,9 +61,25 @@ def _load(args: argparse.Namespace):
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    diary = _load(args)
-    print(diary.quality)
+    if args.patient:
+        print(_load(args).quality)
+        return 0
+    from ldn_n1.diary import load_diaries
+
+    diaries = load_diaries(args.diary, dose_log=args.dose_log, date_format=args.date_format)
+    shown = diaries[:_MAX_REPORTS]
+    for i, diary in enumerate(shown):
+        if i:
+            print()
+        print(diary.quality)
+    if len(diaries) > len(shown):
+        print(f"\n... and {len(diaries) - len(shown)} more patients (all valid)")
+    if len(diaries) > 1:
+        print(f"\n{len(diaries)} patients, all valid")
     return 0
+
+
+_MAX_REPORTS = 20
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
