@@ -82,10 +82,6 @@ def test_atomic_write_leaves_no_partial_file(tmp_path):
     target = tmp_path / "out.txt"
     target.write_text("old", encoding="utf-8")
 
-    class Boom(str):
-        def __str__(self):  # pragma: no cover - not reached
-            raise RuntimeError
-
     with pytest.raises(TypeError):
         write_text_atomic(target, 123)  # type: ignore[arg-type]
     assert target.read_text() == "old"
