@@ -351,13 +351,27 @@ def _grid(
     return _Grid(log_w, loc, scale, df, parts, cross)
 
 
-def _probabilities(grid: _Grid, mcid: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """P(>0), P(>=mcid), P(<=-mcid) for every column, vectorised."""
+def _probabilities(
+    grid: _Grid, mcid: float, positive: bool = True
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """P(>0) (None when ``positive`` is False), P(>=mcid), P(<=-mcid) for every column.
+
+    Models whose posterior weight is below 1e-12 are skipped (their total contribution to
+    any probability is below 1e-12 * K); this makes batched refits several times faster.
+    """
     w = np.exp(grid.log_w)
-    df = grid.df[:, None]
-    p_pos = np.sum(w * special.stdtr(df, grid.loc / grid.scale), axis=0)
-    p_mcid = np.sum(w * special.stdtr(df, (grid.loc - mcid) / grid.scale), axis=0)
-    p_worse = np.sum(w * special.stdtr(df, (-mcid - grid.loc) / grid.scale), axis=0)
+    keep = w > 1e-12
+    df = np.broadcast_to(grid.df[:, None], w.shape)[keep]
+    loc, scale, wk = grid.loc[keep], grid.scale[keep], w[keep]
+    cols = np.nonzero(keep)[1]
+    n = w.shape[1]
+
+    def total(x: np.ndarray) -> np.ndarray:
+        return np.bincount(cols, weights=wk * special.stdtr(df, x), minlength=n)
+
+    p_pos = total(loc / scale) if positive else None
+    p_mcid = total((loc - mcid) / scale)
+    p_worse = total((-mcid - loc) / scale)
     return p_pos, p_mcid, p_worse
 
 
@@ -429,7 +443,7 @@ def fit_bayes(
     for label, factor in (("narrow", 0.5), ("wide", 2.0)) if summaries else ():
         alt = Prior(**{**prior.__dict__, "effect_sd": prior.effect_sd * factor})
         g_alt = _grid(*args, alt, rhos, taus, use_weekday, m0, cross=grid.cross)
-        _, pm, pw = _probabilities(g_alt, mcid)
+        _, pm, pw = _probabilities(g_alt, mcid, positive=False)
         sensitivity[label] = (float(pm[0]), float(pw[0]))
     K_t = len(rhos) * len(taus)
     tau_of = np.tile(np.tile(taus, len(rhos)), 2)
