@@ -430,3 +430,11 @@ def test_report_package_import_is_light():
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert out.stdout.strip() == ""
+
+
+def test_missing_opioid_column_is_said(result, document):
+    assert "No opioid use recorded on or after the first dose." in document
+    bare = dataclasses.replace(result, data=result.data.drop(columns="opioid_use"))
+    assert "opioid use (contraindicated with naltrexone) could not be checked" in render_report(
+        bare, generated=FIXED
+    )

@@ -220,6 +220,7 @@ def _safety(result: PatientResult) -> dict[str, Any]:
     ]
     return {
         "opioid_flag": s.opioid_flag,
+        "opioid_column": "opioid_use" in result.data.columns,
         "opioid_days": [tx.date_text(d) for d in s.opioid_days],
         "incidence": incidence,
         "has_side_effects": bool(len(s.incidence)),

@@ -214,13 +214,15 @@ def plot_side_effects(frame: pd.DataFrame, ax: Axes | None = None, *, title: boo
         ax.set_xlabel("Days with the side effect (% of days recorded; bar = 95% interval)")
         ax.xaxis.grid(visible=True, color="#DDDDDD", lw=0.6)
         ax.set_axisbelow(True)
+        # The key sits above the rows, where the reader starts.
         ax.legend(
-            loc="upper center",
-            bbox_to_anchor=(0.5, -0.14),
-            ncol=min(n_seg, 4),
-            title="Phase / dose step",
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.0),
+            ncol=min(n_seg, 5),
+            title="Phase / dose step:",
             title_fontsize=8,
+            alignment="left",
         )
         if title:
-            ax.set_title("Side effects by phase and dose step")
+            ax.set_title("Side effects by phase and dose step", pad=36)
     return fig

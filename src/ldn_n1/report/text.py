@@ -56,6 +56,8 @@ def num(x: float, digits: int = 1, *, signed: bool = False) -> str:
     if x is None or not math.isfinite(float(x)):
         return "–"
     text = f"{float(x):+.{digits}f}" if signed else f"{float(x):.{digits}f}"
+    if float(text) == 0.0:  # no "-0.0" or "+0.0"
+        text = f"{0.0:.{digits}f}"
     return text.replace("-", "−")
 
 
