@@ -185,7 +185,7 @@ def meta_analyze(
     # negative variance it would otherwise take is silenced, its value unused).
     with np.errstate(invalid="ignore"):
         res = combine_effects(effect, variance, method_re=method, use_t=False)
-    cis = res.conf_int(alpha=0.05, use_t=False)
+        cis = res.conf_int(alpha=0.05, use_t=False)
     if float(res.tau2) > 0:
         tau2, mean, sd_mean, ci = float(res.tau2), res.mean_effect_re, res.sd_eff_w_re, cis[1]
     else:

@@ -213,14 +213,20 @@ def summarize_cohort(results: pd.DataFrame, primary: str | None = None) -> Cohor
 
     Notes
     -----
-    A patient counts once in ``n_patients`` (distinct ``patient_id``); ``n_errors`` counts
-    patients with an error row. Subgroup shares use the same Wilson interval as the verdict
+    A patient counts once in ``n_patients`` (distinct ``patient_id`` and ``source``);
+    ``n_errors`` counts patients with an error row. Subgroup shares use the same Wilson interval as the verdict
     shares and make no adjustment for multiple comparisons: they describe, they do not test.
     """
     status = results["status"].astype(str)
     ok = results[status == "ok"]
-    n_errors = int(results.loc[status == "error", "patient_id"].nunique())
-    n_patients = int(results["patient_id"].nunique())
+    # A patient is an id from one source file (the same id in two files is two patients,
+    # the second an error).
+    key = results["patient_id"].astype(str)
+    if "source" in results.columns:
+        key = key + "\x00" + results["source"].fillna("").astype(str)
+    n_errors = int(key[status == "error"].nunique())
+    n_patients = int(key.nunique())
+    n_analysed = int(key[status == "ok"].nunique())
     if primary is None:
         flagged = ok.loc[ok["primary"].astype(str).isin(["True", "true", "1"]), "outcome"]
         primary = str(flagged.iloc[0]) if len(flagged) else None
@@ -254,7 +260,7 @@ def summarize_cohort(results: pd.DataFrame, primary: str | None = None) -> Cohor
         )
     return CohortSummary(
         n_patients=n_patients,
-        n_analysed=int(ok["patient_id"].nunique()),
+        n_analysed=n_analysed,
         n_errors=n_errors,
         primary=primary,
         verdicts=_verdict_table(ok),
