@@ -187,17 +187,37 @@ def test_more_baseline_days_give_more_conclusive_verdicts(clear_effect):
 
 def test_clear_effect_is_rarely_called_anything_but_responder(clear_effect):
     tab = clear_effect.table
-    assert clear_effect.true_class == "responder"
+    assert (tab["true_class"] == "responder").all()
     np.testing.assert_allclose(tab["p_correct"], tab["p_responder"])
     assert tab["p_worsened"].max() == 0.0
     assert tab["p_non_responder"].max() < 0.1
+
+
+def test_reference_treatment_days_keeps_the_patient_fixed():
+    d = design(tau_days=24.0, treatment_days=[28, 56, 112], reference_treatment_days=112)
+    assert d.true_improvement(112) == pytest.approx(3.0, rel=1e-12)
+    gbar = [float(window_mean_onset(t - 28, t - 1, 24.0)) for t in (28, 56, 112)]
+    full = 3.0 / gbar[-1]
+    for k, treatment in enumerate(d.treatment_days):
+        assert d.full_effect(treatment) == pytest.approx(full, rel=1e-12)
+        assert d.true_improvement(treatment) == pytest.approx(full * gbar[k], rel=1e-12)
+    assert d.true_class(28) == "non-responder"  # about 1.3 points after 4 weeks
+    assert d.true_class(56) == d.true_class(112) == "responder"
+    result = plan_study(d, n_sims=200, seed=5)
+    tab = result.table.set_index("treatment_days")
+    assert tab.loc[28, "true_class"] == "non-responder"
+    assert tab.loc[28, "p_correct"] == tab.loc[28, "p_non_responder"]
+    assert tab.loc[112, "p_correct"] == tab.loc[112, "p_responder"]
+    # The same patient, evaluated later, is recognised more often.
+    se = tab.loc[56, "se_correct"] + tab.loc[112, "se_correct"]
+    assert tab.loc[112, "p_correct"] - tab.loc[56, "p_correct"] > 2 * se
 
 
 def test_no_effect_gives_non_responder_or_inconclusive():
     d = design(improvement=0.0, baseline_days=[14, 28], treatment_days=[56, 84])
     result = plan_study(d, n_sims=200, seed=8)
     tab = result.table
-    assert result.true_class == "non-responder"
+    assert (tab["true_class"] == "non-responder").all()
     np.testing.assert_allclose(tab["p_correct"], tab["p_non_responder"])
     assert tab["p_responder"].max() <= 0.02
     assert tab["p_non_responder"].min() > 0.5
@@ -313,6 +333,7 @@ def test_required_days_none_when_unreachable_and_from_a_design():
         ("probability_threshold", 0.5),
         ("evaluation_days", 0),
         ("level", 11.0),
+        ("reference_treatment_days", 14),
     ],
 )
 def test_bad_design_raises_plan_error_naming_the_field(field, value):

@@ -22,9 +22,14 @@ treatment length so that the true estimand (DESIGN §4: mean of ``delta * g`` ov
 
     delta = improvement / mean(g over the evaluation window)
 
-so every design answers the same question about the same patient, and the correct verdict is
-:func:`ldn_n1.simulate.true_class` of ``improvement`` (responder if ``>= mcid``, worsened if
-``<= -mcid``, non-responder otherwise).
+so every design answers the same question (is the improvement at the end of treatment
+at least the MCID?), and the correct verdict is :func:`ldn_n1.simulate.true_class` of
+``improvement`` (responder if ``>= mcid``, worsened if ``<= -mcid``, non-responder otherwise).
+With a gradual onset this means a *larger* full effect for a shorter treatment. To compare
+treatment lengths for one and the same patient instead, give ``reference_treatment_days``:
+``improvement`` is then the improvement after that many days of treatment, ``delta`` is the
+same in every design, a shorter treatment sees less of it, and the true improvement and the
+correct verdict are given per design.
 
 Randomness and Monte Carlo error. Simulations run in batches of ``batch_size``; each batch
 has its own stream (``np.random.SeedSequence(seed).spawn``), one weekday of the first dose and
@@ -76,6 +81,8 @@ TABLE_COLUMNS = (
     "p_worsened",
     "p_inconclusive",
     "full_effect",
+    "true_improvement",
+    "true_class",
 )
 
 
@@ -116,6 +123,10 @@ class StudyDesign:
         4 when higher is better.
     scale : (float, float), default (0, 10)
         The outcome's scale; simulated scores are whole numbers clipped to it.
+    reference_treatment_days : int, optional
+        When given (>= ``evaluation_days``), ``improvement`` is the improvement over the
+        evaluation window of a treatment of this length, and the full effect is the same in
+        every design (see the module notes). Default: ``improvement`` holds in every design.
 
     Raises
     ------
@@ -137,6 +148,7 @@ class StudyDesign:
     weekly_amplitude: float = 0.3
     level: float | None = None
     scale: tuple[float, float] = (0.0, 10.0)
+    reference_treatment_days: int | None = None
 
     def __post_init__(self) -> None:
         _number("improvement", self.improvement)
@@ -165,20 +177,38 @@ class StudyDesign:
         fix(self, "level", float(level))
         fix(self, "baseline_days", _days("baseline_days", self.baseline_days, 1))
         fix(self, "treatment_days", _days("treatment_days", self.treatment_days, evaluation))
+        if self.reference_treatment_days is not None:
+            ref = _whole("reference_treatment_days", self.reference_treatment_days, evaluation)
+            fix(self, "reference_treatment_days", ref)
         # A one-day window on the first dosed day holds no gradual effect at all (g(0) = 0).
-        if self.tau_days > 0 and self.treatment_days[0] == 1:
+        if self.tau_days > 0 and min(*self.treatment_days, self.reference_treatment_days or 2) == 1:
             msg = "treatment_days: got 1, expected at least 2 when the onset is gradual"
             raise PlanError(msg)
 
-    def full_effect(self, treatment_days: int) -> float:
-        """Full effect (points) that gives ``improvement`` over the evaluation window."""
+    def _window_mean_onset(self, treatment_days: int) -> float:
         start = treatment_days - self.evaluation_days
-        gbar = float(window_mean_onset(start, treatment_days - 1, self.tau_days))
-        return self.improvement / gbar
+        return float(window_mean_onset(start, treatment_days - 1, self.tau_days))
 
-    def true_class(self) -> str:
-        """The correct verdict for this patient: responder, non-responder or worsened."""
-        return true_class({"true_improvement": self.improvement}, mcid=self.mcid)
+    def full_effect(self, treatment_days: int) -> float:
+        """Full effect (points) simulated in the design with ``treatment_days`` of treatment."""
+        reference = self.reference_treatment_days or treatment_days
+        return self.improvement / self._window_mean_onset(reference)
+
+    def true_improvement(self, treatment_days: int) -> float:
+        """The estimand (points): mean effect over that design's evaluation window."""
+        if self.reference_treatment_days is None:
+            return float(self.improvement)
+        return self.full_effect(treatment_days) * self._window_mean_onset(treatment_days)
+
+    def true_class(self, treatment_days: int | None = None) -> str:
+        """The correct verdict (responder, non-responder or worsened) for that design.
+
+        Without ``treatment_days``: the class of ``improvement`` itself.
+        """
+        value = (
+            self.improvement if treatment_days is None else self.true_improvement(treatment_days)
+        )
+        return true_class({"true_improvement": value}, mcid=self.mcid)
 
     def to_dict(self) -> dict[str, object]:
         """The design as plain Python values (JSON-safe)."""
@@ -230,21 +260,19 @@ class StudyPlanResult:
     ----------
     table : DataFrame
         One row per (baseline_days, treatment_days): ``p_conclusive`` (share of verdicts other
-        than inconclusive), ``p_correct`` (share equal to :attr:`true_class`), their
+        than inconclusive), ``p_correct`` (share equal to ``true_class``), their
         cluster-robust Monte Carlo standard errors ``se_conclusive``, ``se_correct``,
         ``n_sims``, the share of each verdict (``p_responder``, ``p_non_responder``,
-        ``p_worsened``, ``p_inconclusive``) and ``full_effect`` (points: the effect at full
-        onset that gives ``improvement`` over the evaluation window).
+        ``p_worsened``, ``p_inconclusive``), ``full_effect`` (points: the simulated effect at
+        full onset), ``true_improvement`` (points: the estimand in that design) and
+        ``true_class`` (the correct verdict).
     design : StudyDesign
-    true_class : str
-        The correct verdict for this patient.
     n_sims, seed, batch_size : int
         Simulations per design, seed and simulations per batch (one missing-day pattern).
     """
 
     table: pd.DataFrame = field(repr=False)
     design: StudyDesign = field(repr=False)
-    true_class: str
     n_sims: int
     seed: int
     batch_size: int
@@ -252,7 +280,7 @@ class StudyPlanResult:
     def __repr__(self) -> str:
         return (
             f"StudyPlanResult(improvement={self.design.improvement:g}, "
-            f"true_class={self.true_class!r}, designs={len(self.table)}, n_sims={self.n_sims})"
+            f"designs={len(self.table)}, n_sims={self.n_sims}, seed={self.seed})"
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -263,7 +291,6 @@ class StudyPlanResult:
         """The design, settings and table as plain Python values (JSON-safe)."""
         return {
             "design": self.design.to_dict(),
-            "true_class": self.true_class,
             "n_sims": self.n_sims,
             "seed": self.seed,
             "batch_size": self.batch_size,
@@ -314,7 +341,7 @@ class StudyPlanResult:
         verdict = (
             f"{head}, {100 * row['p_conclusive']:.0f}% of patients like this would get a "
             f"conclusive verdict and {100 * row['p_correct']:.0f}% the correct one "
-            f"({self.true_class})."
+            f"({row['true_class']})."
         )
         patient = (
             f"Patients like this: true improvement {d.improvement:g} points over the last "
@@ -480,29 +507,21 @@ def plan_study(
             t, Y, weekday = _series(design, baseline, treatment, batch)
             verdicts = _verdicts(design, baseline, treatment, t, Y, weekday)
             counts[i, j] = [np.sum(verdicts == v) for v in VERDICTS]
-    truth = design.true_class()
     conclusive = counts[:, :, :3].sum(axis=2)
-    correct = counts[:, :, VERDICTS.index(truth)]
+    truth = [design.true_class(treatment) for _, treatment in cells]
+    correct = counts[np.arange(len(cells)), :, [VERDICTS.index(v) for v in truth]]
     rows = []
     for i, (baseline, treatment) in enumerate(cells):
         p_c, se_c = _share_and_se(conclusive[i], sizes)
         p_k, se_k = _share_and_se(correct[i], sizes)
         share = counts[i].sum(axis=0) / n_sims
+        full = design.full_effect(treatment)
+        true = design.true_improvement(treatment)
         rows.append(
-            (
-                baseline,
-                treatment,
-                p_c,
-                p_k,
-                se_c,
-                se_k,
-                n_sims,
-                *share,
-                design.full_effect(treatment),
-            )
+            (baseline, treatment, p_c, p_k, se_c, se_k, n_sims, *share, full, true, truth[i])
         )
     table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
-    return StudyPlanResult(table, design, truth, n_sims, seed, batch_size)
+    return StudyPlanResult(table, design, n_sims, seed, batch_size)
 
 
 def required_days(
