@@ -37,7 +37,13 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 
 def date_text(day: object) -> str:
-    """``14 Nov 2024`` (empty for a missing date)."""
+    """``14 Nov 2024`` (empty for a missing date).
+
+    Examples
+    --------
+    >>> date_text("2024-11-14"), date_text(None)
+    ('14 Nov 2024', '')
+    """
     if day is None or (isinstance(day, float) and math.isnan(day)) or pd.isna(day):
         return ""
     ts = pd.Timestamp(day)
@@ -45,14 +51,26 @@ def date_text(day: object) -> str:
 
 
 def period(start: object, end: object) -> str:
-    """``6 Jan – 2 Feb 2025`` (years shown once when equal)."""
+    """``6 Jan – 2 Feb 2025`` (years shown once when equal).
+
+    Examples
+    --------
+    >>> period("2025-01-06", "2025-02-02"), period("2024-12-20", "2025-01-02")
+    ('6 Jan – 2 Feb 2025', '20 Dec 2024 – 2 Jan 2025')
+    """
     a, b = pd.Timestamp(start), pd.Timestamp(end)
     left = f"{a.day} {_MONTHS[a.month - 1]}" + ("" if a.year == b.year else f" {a.year}")
     return f"{left} – {date_text(b)}"
 
 
 def num(x: float, digits: int = 1, *, signed: bool = False) -> str:
-    """A number with fixed decimals, a true minus sign, ``–`` for NaN."""
+    """A number with fixed decimals, a true minus sign, ``–`` for NaN.
+
+    Examples
+    --------
+    >>> num(-1.26), num(3.66, signed=True), num(-0.04), num(float("nan"))
+    ('−1.3', '+3.7', '0.0', '–')
+    """
     if x is None or not math.isfinite(float(x)):
         return "–"
     text = f"{float(x):+.{digits}f}" if signed else f"{float(x):.{digits}f}"
@@ -62,7 +80,13 @@ def num(x: float, digits: int = 1, *, signed: bool = False) -> str:
 
 
 def pct(p: float) -> str:
-    """A probability as a percentage: ``<1%``, ``97%``, ``>99%`` (``–`` for NaN)."""
+    """A probability as a percentage: ``<1%``, ``97%``, ``>99%`` (``–`` for NaN).
+
+    Examples
+    --------
+    >>> pct(0.004), pct(0.9749), pct(0.996)
+    ('<1%', '97%', '>99%')
+    """
     if p is None or not math.isfinite(float(p)):
         return "–"
     if p < 0.01:
