@@ -58,9 +58,9 @@ def _brute_force(t, y, g, rho, prior: Prior, m0):
     beta, *_ = np.linalg.lstsq(X, y_w, rcond=None)
     s2 = np.sum((y_w - X @ beta) ** 2) / (n - 2)
     se = np.sqrt(np.diag(np.linalg.inv(X.T @ X)) * s2)
-    a = np.linspace(beta[0] - 8 * se[0], beta[0] + 8 * se[0], 301)
-    d = np.linspace(beta[1] - 8 * se[1], beta[1] + 8 * se[1], 301)
-    lv = np.linspace(np.log(s2) - 3, np.log(s2) + 3, 301)
+    a = np.linspace(beta[0] - 8 * se[0], beta[0] + 8 * se[0], 201)
+    d = np.linspace(beta[1] - 8 * se[1], beta[1] + 8 * se[1], 201)
+    lv = np.linspace(np.log(s2) - 3, np.log(s2) + 3, 201)
     A, D, LV = np.meshgrid(a, d, lv, indexing="ij")
     V = np.exp(LV)
     # Quadratic form expanded so that no (grid x n) array is needed.
