@@ -176,7 +176,10 @@ def parse_numbers(
         raw = text_of(values)
         if blank is None:
             blank = blank_mask(raw)
-        tokens = raw[blank & (raw != "").to_numpy(dtype=bool, na_value=False)]
+        written = raw.notna().to_numpy(dtype=bool) & (raw != "").to_numpy(
+            dtype=bool, na_value=False
+        )
+        tokens = raw[blank & written]
         if len(tokens):
             used = ", ".join(repr(t) for t in sorted(tokens.unique()))
             notes.append(f"column {column!r}: {used} read as blank")

@@ -68,7 +68,10 @@ class Collector:
         for i in np.flatnonzero(rank < MAX_PER_COLUMN):
             line, label = self.where(int(rows[i]))
             value = values.iloc[rows[i]]
-            value = value.strip() if isinstance(value, str) else value
+            if isinstance(value, str):
+                value = value.strip()
+            elif isinstance(value, np.generic):
+                value = value.item()
             problem = Problem(self.raw.file, line, column, value, str(wanted[i]), row=label)
             self.add(pids[i], problem, int(rows[i]), order)
         over = rank >= MAX_PER_COLUMN

@@ -270,6 +270,8 @@ def _read_arrow(body: str, delim: str) -> pd.DataFrame | None:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    if body.count('"') % 2:
+        return None  # an unclosed quote (Arrow would read it to the end of the file)
     first = body.split("\n", 1)[0].split("\r", 1)[0]
     ncol = len(next(csv.reader([first], delimiter=delim, quotechar='"')))
     names = [f"c{i}" for i in range(ncol)]

@@ -189,6 +189,8 @@ def validate_table(
         wide = wide_rows(frame, cmap, codes, days, row_blank, blanks)
     typed, kinds = _type_columns(wide, raw.decimal_comma, problems, notes)
     names = {"date": cmap.written["date"], "dose_mg": wide.written.get("dose_mg", "dose_mg")}
+    if pid_pos is not None:
+        names["patient_id"] = cmap.written["patient_id"]
     out = _assemble(
         wide, typed, kinds, uniques, problems, dose_log, notes, names, frame[pos["date"]]
     )
@@ -327,7 +329,7 @@ def _assemble(
         if result.time is not None:
             kinds.setdefault("dose_time", "dose_time")
         cols = column_order(kinds)
-    _check_dosing(data, codes, src, ids, problems, patient_notes, names["dose_mg"])
+    _check_dosing(data, codes, src, ids, problems, patient_notes, names)
     columns = {"date": day.astype("datetime64[D]").astype(_date_dtype())}
     for n in cols:
         columns[n] = pd.array(data[n], dtype="string") if data[n].dtype == object else data[n]
@@ -343,9 +345,14 @@ def _check_dosing(
     ids: list[str],
     problems: Collector,
     patient_notes: dict[int, list[str]],
-    dose_name: str,
+    names: dict[str, str],
 ) -> None:
-    """No treatment phase (never dosed) and no baseline (dosed from the first day)."""
+    """No treatment phase (never dosed) and no baseline (dosed from the first day).
+
+    Skipped for a patient with problems in the date, dose or patient-id column: rows or
+    doses are then missing and the check could report a consequence, not a cause.
+    """
+    dose_name = names["dose_mg"]
     npat = len(ids)
     counts = np.bincount(codes, minlength=npat)
     starts = np.searchsorted(codes, np.arange(npat))
@@ -367,7 +374,8 @@ def _check_dosing(
     dose = data["dose_mg"]
     dosed = np.nan_to_num(dose, nan=0.0) > 0
     any_dosed = np.bincount(codes, weights=dosed, minlength=npat) > 0
-    dose_trouble = {pid for pid, _, p in problems.items if p.column == dose_name}
+    unsure = set(names.values())
+    dose_trouble = {pid for pid, _, p in problems.items if p.column in unsure}
     first_dose = np.full(npat, -1, dtype=np.int64)
     hit = np.flatnonzero(dosed)
     if len(hit):
