@@ -36,6 +36,10 @@ def write_text_atomic(path: Path, text: str, encoding: str = "utf-8") -> None:
     try:
         with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
             fh.write(text)
+        # mkstemp creates the file private (0600); give it the usual permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -232,7 +236,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p = command("demo", "analyse a bundled synthetic diary end to end", _cmd_demo)
     p.add_argument("--out", default="ldn-n1-demo", help="output folder (default ./ldn-n1-demo)")
-    p.add_argument("--seed", type=int, default=3, help="seed of the synthetic diary")
+    p.add_argument("--seed", type=int, default=6, help="seed of the synthetic diary")
     p.add_argument("--pdf", action="store_true", help="also print the report to PDF")
 
     p = command(

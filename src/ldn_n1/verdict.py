@@ -103,7 +103,8 @@ def describe_outcome(
     )
     sep = "; " if abs(improvement) < 0.05 else ""
     text = (
-        f"{change}{sep}95% interval {lo:.1f} to {hi:.1f}) compared with its baseline course. "
+        f"{change}{sep}95% interval {_num(lo)} to {_num(hi)}) compared with its baseline "
+        "course. "
         f"Probability of a clinically important improvement (at least {mcid:g} points): "
         f"{_percent(p_mcid)}."
     )
@@ -119,6 +120,12 @@ def describe_outcome(
         else:
             text += " Even three more months of diary would probably not settle it."
     return text
+
+
+def _num(x: float) -> str:
+    """One decimal, never "-0.0"."""
+    text = f"{x:.1f}"
+    return "0.0" if text == "-0.0" else text
 
 
 def _percent(p: float) -> str:
