@@ -95,6 +95,9 @@ def dask_engine(
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
+                # The scheduler's small HTTP server (health checks) on a free local port,
+                # so a dashboard already on 8787 causes no clash.
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                 silence_logs=logging.ERROR,
             )
             client = distributed.Client(cluster)
