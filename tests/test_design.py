@@ -3,6 +3,8 @@ characteristics, determinism and input errors."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -42,7 +44,7 @@ def design(**changes) -> StudyDesign:
 
 def test_noise_has_the_requested_sd_and_autocorrelation():
     d = design(rho=0.6, baseline_days=[100], treatment_days=[300])
-    _, noise, _ = _simulate_batch(d, 400, np.random.default_rng(5))
+    _, noise, _ = _simulate_batch(d, 400, 5)
     # 400 series x 400 days: SE of the SD and of the lag-1 correlation are both < 0.01.
     assert noise.std() == pytest.approx(1.6, abs=0.03)
     lag1 = np.mean(noise[1:] * noise[:-1]) / np.mean(noise**2)
@@ -53,7 +55,7 @@ def test_noise_has_the_requested_sd_and_autocorrelation():
 
 def test_missing_share_and_alignment_at_the_first_dose():
     d = design(missing_share=0.3, baseline_days=[14, 28], treatment_days=[56, 84])
-    batch = _simulate_batch(d, 3, np.random.default_rng(1))
+    batch = _simulate_batch(d, 3, 1)
     assert 1.0 - batch[2].mean() == pytest.approx(0.3, abs=0.08)
     t_long, y_long, wd_long = _series(d, 28, 84, batch)
     t_short, y_short, wd_short = _series(d, 14, 56, batch)
@@ -81,7 +83,7 @@ def test_step_effect_moves_the_scores_in_the_better_direction(better, level, tre
         better=better,
         level=level,
     )
-    t, y, _ = _series(d, 28, 56, _simulate_batch(d, 2, np.random.default_rng(0)))
+    t, y, _ = _series(d, 28, 56, _simulate_batch(d, 2, 0))
     assert np.all(y[t < 28] == level)
     assert np.all(y[t >= 28] == treated)
 
@@ -96,7 +98,7 @@ def test_gradual_effect_is_scaled_to_the_requested_improvement():
 
 def test_scores_are_whole_numbers_on_the_scale():
     d = design(noise_sd=4.0, level=9.0, improvement=-3.0)
-    _, y, _ = _series(d, 28, 56, _simulate_batch(d, 50, np.random.default_rng(2)))
+    _, y, _ = _series(d, 28, 56, _simulate_batch(d, 50, 2))
     assert np.all(y == np.rint(y))
     assert y.min() == 0.0
     assert y.max() == 10.0
@@ -107,7 +109,7 @@ def test_scores_are_whole_numbers_on_the_scale():
 
 def test_batched_probabilities_equal_fit_bayes_on_each_series():
     d = design()
-    t, Y, weekday = _series(d, 28, 56, _simulate_batch(d, 4, np.random.default_rng(3)))
+    t, Y, weekday = _series(d, 28, 56, _simulate_batch(d, 4, 3))
     p_mcid, p_worse = _posterior_probabilities(d, 28, 56, t, Y, weekday)
     for k in range(Y.shape[1]):
         fit = fit_bayes(
@@ -127,7 +129,7 @@ def test_batched_probabilities_equal_fit_bayes_on_each_series():
 
 def test_verdicts_equal_analyze_on_the_same_diaries():
     d = design(improvement=2.5)
-    batch = _simulate_batch(d, 3, np.random.default_rng(11))
+    batch = _simulate_batch(d, 3, 11)
     t, Y, weekday = _series(d, 28, 56, batch)
     verdicts = _verdicts(d, 28, 56, t, Y, weekday)
     p_mcid, _ = _posterior_probabilities(d, 28, 56, t, Y, weekday)
@@ -246,6 +248,15 @@ def test_same_seed_same_table_other_seed_other_table():
     assert not a.table.equals(c.table)
 
 
+def test_a_design_does_not_depend_on_the_rest_of_the_grid():
+    alone = plan_study(design(baseline_days=[21], treatment_days=[56]), n_sims=30, seed=4)
+    grid = plan_study(
+        design(baseline_days=[14, 21, 42], treatment_days=[56, 90]), n_sims=30, seed=4
+    )
+    row = grid.table[(grid.table["baseline_days"] == 21) & (grid.table["treatment_days"] == 56)]
+    pd.testing.assert_frame_equal(alone.table, row.reset_index(drop=True))
+
+
 def test_a_larger_run_extends_a_smaller_one():
     d = design(baseline_days=[14], treatment_days=[56])
     small = plan_study(d, n_sims=20, seed=7, batch_size=10)
@@ -288,6 +299,15 @@ def test_result_table_summary_and_dict():
     json.dumps(result.to_dict())
 
 
+def test_summary_notes_large_full_effects_of_short_treatments():
+    slow = plan_study(design(tau_days=24.0, treatment_days=[28, 112]), n_sims=10, seed=1)
+    text = str(slow.summary())
+    assert "needs a full effect of 7.5 points" in text
+    assert "28-day treatment" in text
+    fixed = replace(slow.design, reference_treatment_days=112)
+    assert "full effect of" not in str(plan_study(fixed, n_sims=10, seed=1).summary())
+
+
 def test_summary_sentence_names_the_shortest_design_reaching_the_target():
     result = plan_study(
         design(improvement=4.0, baseline_days=[14, 28], treatment_days=[56]), n_sims=40, seed=3
@@ -304,7 +324,7 @@ def test_summary_sentence_names_the_shortest_design_reaching_the_target():
 
 
 def test_required_days_none_when_unreachable_and_from_a_design():
-    d = design(improvement=0.5, baseline_days=[14], treatment_days=[28])
+    d = design(improvement=2.2, baseline_days=[14], treatment_days=[28])  # borderline
     assert required_days(d, target=1.0, n_sims=20, measure="p_correct") is None
     result = plan_study(d, n_sims=20, seed=1)
     assert str(result.summary(target=1.0)).count("No design reaches 100%") == 1

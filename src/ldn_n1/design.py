@@ -37,7 +37,8 @@ one pattern of missing days shared by its simulations, so that a batch is a sing
 (:func:`ldn_n1.bayes._grid` takes a matrix of series on the same days). All designs use the
 same batches (common random numbers: the series are aligned at the first dose, a longer
 baseline extends them into the past, a longer treatment into the future), so differences
-between designs are estimated more precisely than the designs themselves. Because the
+between designs are estimated more precisely than the designs themselves, and a design's
+numbers do not change when other designs are added to the grid. Because the
 simulations of a batch share their missing days, standard errors are cluster-robust over
 batches, ``sqrt(B / (B - 1) * sum_b (k_b - p n_b)^2) / N`` (``k_b`` successes out of ``n_b``
 in batch ``b``, ``N`` simulations in all); with a single batch the binomial SE is given.
@@ -356,6 +357,15 @@ class StudyPlanResult:
             "silent: treat these numbers as a best case."
         )
         lines = [verdict, patient, method]
+        big = tab["full_effect"].abs().max()
+        if d.reference_treatment_days is None and big > 1.5 * abs(d.improvement):
+            short = int(tab["treatment_days"].min())
+            lines.append(
+                f"With a gradual onset, {d.improvement:g} points over the last "
+                f"{d.evaluation_days} days of a {short}-day treatment needs a full effect of "
+                f"{big:.1f} points: short treatments describe a different patient. To compare "
+                "treatment lengths for one patient, set reference_treatment_days."
+            )
         return Summary("Study design: chance of a conclusive verdict", shown, lines)
 
 
@@ -364,19 +374,34 @@ def _pm(p: float, se: float) -> str:
 
 
 def _simulate_batch(
-    design: StudyDesign, n: int, rng: np.random.Generator
+    design: StudyDesign, n: int, seed: np.random.SeedSequence | int
 ) -> tuple[int, np.ndarray, np.ndarray]:
     """Noise and missing days of one batch, aligned at the first dose.
 
     Returns ``(first_dose_weekday, noise, observed)``: noise of shape (L, n) and the observed
     mask of shape (L,) on days ``-max(baseline_days) .. max(treatment_days) - 1``.
+
+    The noise starts from a stationary value on the first dosed day and runs forward into the
+    treatment and backward into the baseline (a stationary Gaussian AR(1) is reversible in
+    time), each direction and each missing-day pattern from its own stream, so a design's
+    diaries do not depend on the other, longer designs of the grid.
     """
-    length = max(design.baseline_days) + max(design.treatment_days)
-    weekday0 = int(rng.integers(7))
-    z = rng.standard_normal((length, n))
-    z[1:] *= math.sqrt(1.0 - design.rho**2)
-    noise = design.noise_sd * lfilter([1.0], [1.0, -design.rho], z, axis=0)
-    observed = rng.random(length) >= design.missing_share
+    sq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    start, ahead, back, seen_ahead, seen_back = (np.random.default_rng(c) for c in sq.spawn(5))
+    weekday0 = int(start.integers(7))
+    x0 = start.standard_normal((1, n))
+    innovation = math.sqrt(1.0 - design.rho**2)
+    paths = []
+    for rng, days in ((ahead, max(design.treatment_days) - 1), (back, max(design.baseline_days))):
+        z = np.concatenate([x0, innovation * rng.standard_normal((days, n))])
+        paths.append(lfilter([1.0], [1.0, -design.rho], z, axis=0))
+    noise = design.noise_sd * np.concatenate([paths[1][:0:-1], paths[0]])
+    observed = np.concatenate(
+        [
+            seen_back.random(max(design.baseline_days))[::-1] >= design.missing_share,
+            seen_ahead.random(max(design.treatment_days)) >= design.missing_share,
+        ]
+    )
     return weekday0, noise, observed
 
 
@@ -502,7 +527,7 @@ def plan_study(
     cells = [(b, t) for b in design.baseline_days for t in design.treatment_days]
     counts = np.zeros((len(cells), sizes.size, len(VERDICTS)))
     for j, (size, stream) in enumerate(zip(sizes, streams, strict=True)):
-        batch = _simulate_batch(design, int(size), np.random.default_rng(stream))
+        batch = _simulate_batch(design, int(size), stream)
         for i, (baseline, treatment) in enumerate(cells):
             t, Y, weekday = _series(design, baseline, treatment, batch)
             verdicts = _verdicts(design, baseline, treatment, t, Y, weekday)
