@@ -654,3 +654,90 @@ def test_dosing_blank_before_first_dose_is_noted() -> None:
     assert diary.quality.notes == (
         "dose_mg is blank (unknown) on all 2 days before the first dose",
     )
+
+
+# --------------------------------------------------------------------------- smaller rules
+def test_phase_column_replaces_the_dose_checks() -> None:
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("2025-01-01", periods=4),
+            "pain": [5, 5, 4, 4],
+            "phase": ["A", "A", "B", "B"],
+        }
+    )
+    diary = load_diary(frame)
+    assert list(diary.data.columns) == ["date", "pain", "phase"]
+    assert column(diary, "phase") == ["A", "A", "B", "B"]
+
+
+def test_mostly_numeric_unknown_column_reports_its_junk() -> None:
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("2025-01-01", periods=4),
+            "steps": ["100", "200", "lots", "300"],
+            "dose_mg": [0, 0, 1, 1],
+        }
+    )
+    with pytest.raises(DiaryError) as info:
+        load_diary(frame)
+    assert (info.value.row, info.value.column, info.value.value, info.value.expected) == (
+        2,
+        "steps",
+        "lots",
+        "a number",
+    )
+
+
+def test_dose_unit_and_excel_serial_dates_in_text(tmp_path: Path) -> None:
+    path = tmp_path / "serial.csv"
+    path.write_text("date,pain,dose\n45658,5,0 mg\n45659,4,4.5mg\n")
+    diary = load_diary(path)
+    assert diary.data["date"].tolist() == dates("2025-01-01", "2025-01-02")
+    assert column(diary, "dose_mg") == [0, 4.5]
+    assert diary.quality.notes == (
+        "column 'dose' read as 'dose_mg'",
+        "numbers such as '45658' in the date column read as Excel day numbers",
+        "column 'dose': unit 'mg' after the numbers ignored",
+    )
+
+
+def test_trailing_empty_fields_are_not_extra_values(tmp_path: Path) -> None:
+    path = tmp_path / "trailing.csv"
+    path.write_text("date,pain,dose_mg\n2025-01-01,5,0,,\n2025-01-02,4,1,\n")
+    assert column(load_diary(path), "pain") == [5, 4]
+
+
+def test_header_not_on_the_first_line(tmp_path: Path) -> None:
+    path = tmp_path / "late_header.csv"
+    path.write_text("\n\n date,pain,dose_mg\n2025-01-01,5,0\n2025-01-02,x,1\n")
+    with pytest.raises(DiaryError) as info:
+        load_diary(path)
+    assert (info.value.line, info.value.value) == (5, "x")
+
+
+def test_utf16_without_bom_gets_a_hint(tmp_path: Path) -> None:
+    path = tmp_path / "utf16.csv"
+    path.write_bytes("date,pain\n2025-01-01,5\n".encode("utf-16-le"))
+    with pytest.raises(DiaryError, match=re.escape("UTF-16 without a byte-order mark?")):
+        load_diary(path)
+
+
+def test_same_patient_in_two_files_of_a_folder(tmp_path: Path) -> None:
+    shutil.copy(VALID / "patient_id_column.csv", tmp_path / "a.csv")
+    shutil.copy(VALID / "patient_id_column.csv", tmp_path / "b.csv")
+    first, second = iter_diaries(tmp_path)
+    assert isinstance(first, Diary)
+    assert isinstance(second, DiaryError)
+    assert (
+        str(second)
+        == "b.csv, column 'patient_id': got 'A-17', expected an id not used by another file (also in a.csv)"
+    )
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="layout must be 'auto', 'wide' or 'long'"):
+        load_diary(VALID / "basic.csv", layout="tall")
+    with pytest.raises(TypeError, match="must be a path or a pandas DataFrame"):
+        load_diary(42)
+    with pytest.raises(DiaryError, match="but this is a folder"):
+        load_diary(VALID)

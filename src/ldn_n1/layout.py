@@ -104,9 +104,8 @@ def long_to_wide(
     mcol, vcol = frame[mpos], frame[vpos]
     mname = cmap.written["measure"]
     measure = parse_text(mcol)
-    m_codes, m_uniques = pd.factorize(
-        measure.to_numpy(dtype=object, na_value=None), use_na_sentinel=True
-    )
+    m_codes, m_uniques = pd.factorize(measure, use_na_sentinel=True)
+    m_uniques = [str(u) for u in m_uniques]
     canon = np.array([canonical_name(u) for u in m_uniques], dtype=object)
     notes = [
         f"measure {u!r} read as {c!r}"
@@ -130,12 +129,12 @@ def long_to_wide(
         -1,
     )
     rows = np.flatnonzero(usable & ok_name)
-    names, c_codes = (
-        np.unique(canon[m_codes[rows]], return_inverse=True) if len(rows) else (np.array([]), rows)
-    )
-    vtext = text_of(vcol).fillna("").to_numpy(dtype=object)
+    # canonical measure per distinct written name, then per row (integer codes only)
+    canon_code, names = pd.factorize(canon) if len(canon) else (np.zeros(0, np.int64), [])
+    c_codes = canon_code[m_codes[rows]]
+    v_codes = pd.factorize(text_of(vcol), use_na_sentinel=True)[0]
     day = days.astype(np.int64)
-    keys = pd.DataFrame({"c": codes[rows], "d": day[rows], "m": c_codes, "v": vtext[rows]})
+    keys = pd.DataFrame({"c": codes[rows], "d": day[rows], "m": c_codes, "v": v_codes[rows]})
     exact = keys.duplicated(keep="first").to_numpy()
     merged = np.bincount(codes[rows][exact], minlength=npat)
     rows, keys = rows[~exact], keys[~exact].reset_index(drop=True)
@@ -164,16 +163,16 @@ def long_to_wide(
     np.minimum.at(first_src, rid, rows)
     w_codes = codes[first_src] if nrow else np.zeros(0, dtype=codes.dtype)
     w_days = days[first_src] if nrow else np.zeros(0, dtype="datetime64[D]")
-    raw_values = vcol.to_numpy(dtype=object)
     m_of_row = keys["m"].to_numpy()
     cells, values, src, written = {}, {}, {}, {}
     for j, name in enumerate(names):
         sel = m_of_row == j
-        arr = np.full(nrow, None, dtype=object)
-        arr[rid[sel]] = raw_values[rows[sel]]
+        if name in _NOT_MEASURES or not sel.any():
+            continue  # no usable row of this measure (e.g. all its dates are bad)
         where = np.full(nrow, -1, dtype=np.int64)
         where[rid[sel]] = rows[sel]
-        cells[name] = pd.Series(arr, dtype=object)
+        taken = vcol.iloc[np.maximum(where, 0)].reset_index(drop=True)
+        cells[name] = taken.where(where >= 0)
         values[name] = vcol
         src[name] = where
         written[name] = str(measure.iloc[rows[sel][0]])
