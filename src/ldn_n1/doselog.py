@@ -1,4 +1,6 @@
-"""A separate dose log (``date, dose_mg[, dose_time][, patient_id]``) merged onto diary days.
+"""Doses: a separate dose log merged onto the diary days, and the dosing checks.
+
+A dose log is ``date, dose_mg[, dose_time][, patient_id]``.
 
 Each log row holds from its date until the next row (of the same patient). Diary days
 before the first log row are read as dose 0 (not yet started), and this is noted. Where
@@ -13,13 +15,16 @@ from os import PathLike
 import numpy as np
 import pandas as pd
 
-from ldn_n1.cells import NUMBER_RULES, blank_mask, parse_dates, parse_ids, parse_numbers, parse_text
-from ldn_n1.errors import DiaryError
+from ldn_n1.cells import NUMBER_RULES, blank_mask, parse_ids, parse_numbers, parse_text
+from ldn_n1.dates import parse_dates
+from ldn_n1.errors import DiaryError, Problem
 from ldn_n1.problems import Collector
 from ldn_n1.readers import read_table
 from ldn_n1.schema import map_columns
 
-__all__ = ["DoseLog", "DoseMerge", "apply_dose_log", "read_dose_log"]
+__all__ = ["DoseLog", "DoseMerge", "apply_dose_log", "check_dosing", "read_dose_log"]
+
+_HIGH_DOSE_MG = 20.0
 
 
 @dataclass
@@ -266,3 +271,74 @@ def apply_dose_log(
                 )
             new_time = np.where(pd.isna(time), log_time, time)
     return DoseMerge(new_dose, new_time, conflicts, expected, notes, unlogged)
+
+
+def check_dosing(
+    data: dict[str, np.ndarray],
+    codes: np.ndarray,
+    src: np.ndarray,
+    ids: list[str],
+    problems: Collector,
+    patient_notes: dict[int, list[str]],
+    names: dict[str, str],
+) -> None:
+    """No treatment phase (never dosed) and no baseline (dosed from the first day).
+
+    Skipped for a patient with problems in the date, dose or patient-id column: rows or
+    doses are then missing and the check could report a consequence, not a cause.
+    """
+    dose_name = names["dose_mg"]
+    npat = len(ids)
+    counts = np.bincount(codes, minlength=npat)
+    starts = np.searchsorted(codes, np.arange(npat))
+    file = problems.raw.file
+    phased = np.zeros(npat, dtype=bool)
+    if "phase" in data:
+        phased = np.bincount(codes, weights=~pd.isna(data["phase"]), minlength=npat) > 0
+    troubled = problems.patients()
+    for c in np.flatnonzero(counts == 0):
+        if ids[c] not in troubled:
+            problems.add(
+                ids[c], Problem(file, None, None, None, "at least one diary day with a date")
+            )
+    if "dose_mg" not in data:
+        for c in np.flatnonzero(~phased & (counts > 0)):
+            expected = "a 'dose_mg' column or a dose log: without doses there is no baseline or treatment phase"
+            problems.add(ids[c], Problem(file, None, "dose_mg", None, expected))
+        return
+    dose = data["dose_mg"]
+    dosed = np.nan_to_num(dose, nan=0.0) > 0
+    any_dosed = np.bincount(codes, weights=dosed, minlength=npat) > 0
+    unsure = set(names.values())
+    dose_trouble = {pid for pid, _, p in problems.items if p.column in unsure}
+    first_dose = np.full(npat, -1, dtype=np.int64)
+    hit = np.flatnonzero(dosed)
+    if len(hit):
+        first_pat, at = np.unique(codes[hit], return_index=True)
+        first_dose[first_pat] = hit[at]
+    blank_before = np.bincount(codes[np.isnan(dose)], minlength=npat)
+    for c in np.flatnonzero((counts > 0) & ~phased):
+        if ids[c] in dose_trouble:
+            continue
+        first = starts[c]
+        if not any_dosed[c]:
+            expected = f"a dose above 0 on some day: there is no treatment phase ({counts[c]} days, never dosed)"
+            problems.add(ids[c], Problem(file, None, dose_name, None, expected))
+        elif dosed[first]:
+            line, label = problems.where(int(src[first]))
+            expected = "no dose (0) on the first days: dosed from the first day leaves no baseline"
+            problem = Problem(file, line, dose_name, f"{dose[first]:g}", expected, row=label)
+            problems.add(ids[c], problem, int(src[first]))
+        elif blank_before[c]:
+            before = dose[first : first_dose[c]]
+            if np.isnan(before).all():
+                patient_notes.setdefault(int(c), []).append(
+                    f"dose_mg is blank (unknown) on all {len(before)} days before the first dose"
+                )
+    top = np.full(npat, -np.inf)
+    finite = ~np.isnan(dose)
+    np.maximum.at(top, codes[finite], dose[finite])
+    for c in np.flatnonzero(top > _HIGH_DOSE_MG):
+        patient_notes.setdefault(int(c), []).append(
+            f"dose_mg up to {top[c]:g} mg: above the low-dose range"
+        )

@@ -17,12 +17,12 @@ from ldn_n1.cells import (
     NUMBER_RULES,
     blank_mask,
     numeric_share,
-    parse_dates,
     parse_ids,
     parse_numbers,
     parse_text,
 )
-from ldn_n1.doselog import DoseLog, apply_dose_log
+from ldn_n1.dates import parse_dates
+from ldn_n1.doselog import DoseLog, apply_dose_log, check_dosing
 from ldn_n1.errors import DiaryError, Problem
 from ldn_n1.layout import Wide, long_to_wide, wide_rows
 from ldn_n1.problems import Collector
@@ -41,7 +41,6 @@ _NUMBER_RULE_OF = {
     "unknown": "extra",
 }
 _TEXT_KINDS = frozenset({"dose_time", "phase", "notes"})
-_HIGH_DOSE_MG = 20.0
 
 
 @dataclass
@@ -329,81 +328,10 @@ def _assemble(
         if result.time is not None:
             kinds.setdefault("dose_time", "dose_time")
         cols = column_order(kinds)
-    _check_dosing(data, codes, src, ids, problems, patient_notes, names)
+    check_dosing(data, codes, src, ids, problems, patient_notes, names)
     columns = {"date": day.astype("datetime64[D]").astype(_date_dtype())}
     for n in cols:
         columns[n] = pd.array(data[n], dtype="string") if data[n].dtype == object else data[n]
     frame = pd.DataFrame(columns)  # one block per dtype: cheap per-patient slices
     starts = np.searchsorted(codes, np.arange(npat + 1))
     return Validated(ids, frame, starts, merged, {}, notes, patient_notes, problems)
-
-
-def _check_dosing(
-    data: dict[str, np.ndarray],
-    codes: np.ndarray,
-    src: np.ndarray,
-    ids: list[str],
-    problems: Collector,
-    patient_notes: dict[int, list[str]],
-    names: dict[str, str],
-) -> None:
-    """No treatment phase (never dosed) and no baseline (dosed from the first day).
-
-    Skipped for a patient with problems in the date, dose or patient-id column: rows or
-    doses are then missing and the check could report a consequence, not a cause.
-    """
-    dose_name = names["dose_mg"]
-    npat = len(ids)
-    counts = np.bincount(codes, minlength=npat)
-    starts = np.searchsorted(codes, np.arange(npat))
-    file = problems.raw.file
-    phased = np.zeros(npat, dtype=bool)
-    if "phase" in data:
-        phased = np.bincount(codes, weights=~pd.isna(data["phase"]), minlength=npat) > 0
-    troubled = problems.patients()
-    for c in np.flatnonzero(counts == 0):
-        if ids[c] not in troubled:
-            problems.add(
-                ids[c], Problem(file, None, None, None, "at least one diary day with a date")
-            )
-    if "dose_mg" not in data:
-        for c in np.flatnonzero(~phased & (counts > 0)):
-            expected = "a 'dose_mg' column or a dose log: without doses there is no baseline or treatment phase"
-            problems.add(ids[c], Problem(file, None, "dose_mg", None, expected))
-        return
-    dose = data["dose_mg"]
-    dosed = np.nan_to_num(dose, nan=0.0) > 0
-    any_dosed = np.bincount(codes, weights=dosed, minlength=npat) > 0
-    unsure = set(names.values())
-    dose_trouble = {pid for pid, _, p in problems.items if p.column in unsure}
-    first_dose = np.full(npat, -1, dtype=np.int64)
-    hit = np.flatnonzero(dosed)
-    if len(hit):
-        first_pat, at = np.unique(codes[hit], return_index=True)
-        first_dose[first_pat] = hit[at]
-    blank_before = np.bincount(codes[np.isnan(dose)], minlength=npat)
-    for c in np.flatnonzero((counts > 0) & ~phased):
-        if ids[c] in dose_trouble:
-            continue
-        first = starts[c]
-        if not any_dosed[c]:
-            expected = f"a dose above 0 on some day: there is no treatment phase ({counts[c]} days, never dosed)"
-            problems.add(ids[c], Problem(file, None, dose_name, None, expected))
-        elif dosed[first]:
-            line, label = problems.where(int(src[first]))
-            expected = "no dose (0) on the first days: dosed from the first day leaves no baseline"
-            problem = Problem(file, line, dose_name, f"{dose[first]:g}", expected, row=label)
-            problems.add(ids[c], problem, int(src[first]))
-        elif blank_before[c]:
-            before = dose[first : first_dose[c]]
-            if np.isnan(before).all():
-                patient_notes.setdefault(int(c), []).append(
-                    f"dose_mg is blank (unknown) on all {len(before)} days before the first dose"
-                )
-    top = np.full(npat, -np.inf)
-    finite = ~np.isnan(dose)
-    np.maximum.at(top, codes[finite], dose[finite])
-    for c in np.flatnonzero(top > _HIGH_DOSE_MG):
-        patient_notes.setdefault(int(c), []).append(
-            f"dose_mg up to {top[c]:g} mg: above the low-dose range"
-        )
