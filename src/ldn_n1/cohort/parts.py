@@ -29,18 +29,30 @@ from typing import Any
 import pandas as pd
 
 from ldn_n1.cohort.output import (
+    ERROR_COLUMNS,
     TEXT_COLUMNS,
+    AtomicTextFile,
     assign_report_names,
     csv_text,
     format_cell,
     write_text_atomic,
 )
+from ldn_n1.cohort.summary import summarize_cohort
 from ldn_n1.cohort.tasks import ERROR_PART_COLUMNS, PART_COLUMNS, ROW_COLUMNS, TaskResult
 from ldn_n1.errors import LdnError
 
-__all__ = ["Merged", "PartStore", "finish_reports", "merge_rows", "text_rows", "typed_results"]
+__all__ = [
+    "Merged",
+    "PartStore",
+    "finish_reports",
+    "merge_rows",
+    "text_rows",
+    "typed_results",
+    "write_tables",
+]
 
 MANIFEST_VERSION = 1
+_TYPED_BATCH = 20000  # result rows converted to typed columns at a time while merging
 _PART = re.compile(r"part-(\d+)\.csv")
 _PID = PART_COLUMNS.index("patient_id")
 _SOURCE = PART_COLUMNS.index("source")
@@ -226,3 +238,39 @@ def finish_reports(store: PartStore, out: Path, reports: list[tuple[int, int, st
         elif (target / name).is_file():  # moved by a merge that was interrupted
             moved += 1
     return moved
+
+
+def write_tables(store: PartStore, out: Path) -> tuple[Merged, int]:
+    """Merge the parts into results.csv and errors.csv (in task order); write the summary.
+
+    Returns the merge state (patients, failures, reports to place) and the number of
+    reports that could not be made.
+    """
+    from ldn_n1.cohort.html import render_summary
+
+    state = Merged()
+    typed: list[pd.DataFrame] = []
+    pending: list[list[str]] = []
+    report_failures = 0
+    with AtomicTextFile(out / "results.csv") as res, AtomicTextFile(out / "errors.csv") as err:
+        res.write(csv_text(ROW_COLUMNS, []))
+        err.write(csv_text(ERROR_COLUMNS, []))
+        for index in store.done():
+            rows, errors = store.read(index)
+            rows, errors = merge_rows(index, rows, errors, state)
+            res.write(csv_text(ROW_COLUMNS, rows, header=False))
+            err.write(csv_text(ERROR_COLUMNS, errors, header=False))
+            report_failures += sum(e[2].startswith("report:") for e in errors)
+            pending += rows
+            if len(pending) >= _TYPED_BATCH:
+                typed.append(typed_results(pending))
+                pending = []
+    typed.append(typed_results(pending))
+    table = pd.concat(typed, ignore_index=True) if len(typed) > 1 else typed[0]
+    summary = summarize_cohort(table)
+    frame = summary.to_frame()
+    write_text_atomic(
+        out / "cohort_summary.csv", csv_text(frame.columns, frame.itertuples(index=False))
+    )
+    write_text_atomic(out / "cohort_summary.html", render_summary(summary))
+    return state, report_failures

@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from ldn_n1.cohort.output import ERROR_COLUMNS, AtomicTextFile, csv_text, write_text_atomic
+from ldn_n1.cohort.output import ERROR_COLUMNS
 from ldn_n1.cohort.parts import (
     MANIFEST_VERSION,
     Merged,
@@ -39,10 +39,11 @@ from ldn_n1.cohort.parts import (
     merge_rows,
     text_rows,
     typed_results,
+    write_tables,
 )
 from ldn_n1.cohort.sources import CohortInput, ReadOptions, Task, open_input
 from ldn_n1.cohort.summary import CohortSummary, summarize_cohort
-from ldn_n1.cohort.tasks import ERROR_PART_COLUMNS, PART_COLUMNS, ROW_COLUMNS, TaskResult, run_task
+from ldn_n1.cohort.tasks import ERROR_PART_COLUMNS, PART_COLUMNS, TaskResult, run_task
 from ldn_n1.errors import LdnError
 
 __all__ = ["DEFAULT_CHUNK", "CohortResult", "analyze_cohort", "local_engine", "run_batch"]
@@ -50,7 +51,6 @@ __all__ = ["DEFAULT_CHUNK", "CohortResult", "analyze_cohort", "local_engine", "r
 #: Patients (or files) per task: large enough to hide the cost of sending a task, small
 #: enough for a smooth progress bar and little lost work when a run is interrupted.
 DEFAULT_CHUNK = 32
-_TYPED_BATCH = 20000  # result rows converted to typed columns at a time while merging
 
 
 @dataclass(frozen=True)
@@ -353,43 +353,11 @@ def run_batch(
             for result in results:
                 store.save(result)
                 bar.update(result.n_units)
-    state, report_failures = _write_tables(store, out)
+    state, report_failures = write_tables(store, out)
     written = finish_reports(store, out, state.reports) if reports else 0
     store.remove()
     _print_done(out, state, written if reports else None, report_failures)
     return 0 if state.n_failed == 0 and report_failures == 0 else 1
-
-
-def _write_tables(store: PartStore, out: Path) -> tuple[Merged, int]:
-    """Merge the parts into results.csv and errors.csv; write the cohort summary."""
-    from ldn_n1.cohort.html import render_summary
-
-    state = Merged()
-    typed: list[pd.DataFrame] = []
-    pending: list[list[str]] = []
-    report_failures = 0
-    with AtomicTextFile(out / "results.csv") as res, AtomicTextFile(out / "errors.csv") as err:
-        res.write(csv_text(ROW_COLUMNS, []))
-        err.write(csv_text(ERROR_COLUMNS, []))
-        for index in store.done():
-            rows, errors = store.read(index)
-            rows, errors = merge_rows(index, rows, errors, state)
-            res.write(csv_text(ROW_COLUMNS, rows, header=False))
-            err.write(csv_text(ERROR_COLUMNS, errors, header=False))
-            report_failures += sum(e[2].startswith("report:") for e in errors)
-            pending += rows
-            if len(pending) >= _TYPED_BATCH:
-                typed.append(typed_results(pending))
-                pending = []
-    typed.append(typed_results(pending))
-    table = pd.concat(typed, ignore_index=True) if len(typed) > 1 else typed[0]
-    summary = summarize_cohort(table)
-    frame = summary.to_frame()
-    write_text_atomic(
-        out / "cohort_summary.csv", csv_text(frame.columns, frame.itertuples(index=False))
-    )
-    write_text_atomic(out / "cohort_summary.html", render_summary(summary))
-    return state, report_failures
 
 
 def _print_done(out: Path, state: Merged, reports: int | None, report_failures: int) -> None:
