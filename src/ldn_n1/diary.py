@@ -143,7 +143,9 @@ def load_diary(
         ``"patient"`` for a DataFrame).
     dose_log : str, path or pandas.DataFrame, optional
         Separate dose log ``date, dose_mg[, dose_time][, patient_id]``; each row holds
-        until the next; days before its first row are read as dose 0.
+        until the next; days before its first row are read as dose 0. A log without
+        ``patient_id`` applies to every patient. Where the diary has its own ``dose_mg``
+        value, it must agree with the log; blank diary doses are filled from it.
     date_format : str, optional
         ``strptime`` format (e.g. ``"%d/%m/%Y"``) for dates such as ``03/04/2025`` that
         are ambiguous without it.
@@ -179,7 +181,7 @@ def load_diary(
     valid = validate_table(
         raw,
         default_id=_default_id(source),
-        patient_id=patient_id,
+        patient_id=None if patient_id is None else str(patient_id),
         single=True,
         dose_log=_log(dose_log, date_format),
         date_format=date_format,
