@@ -240,7 +240,10 @@ def frames(draw: st.DrawFn) -> pd.DataFrame:
 
 
 @SETTINGS
-@given(frame=frames(), layout=st.sampled_from(["auto", "wide", "long"]))
+@given(
+    frame=st.one_of(frames(), near_diaries().map(lambda t: pd.DataFrame(t[1], columns=t[0]))),
+    layout=st.sampled_from(["auto", "wide", "long"]),
+)
 def test_any_dataframe_loads_or_raises_diary_error(frame: pd.DataFrame, layout: str) -> None:
     copy = frame.copy(deep=True)
     _check_result(_attempt(load_diary, frame, layout=layout))
