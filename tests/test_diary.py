@@ -86,8 +86,10 @@ def test_every_malformed_file_has_a_case() -> None:
 @pytest.mark.parametrize("name", sorted(MALFORMED_CASES))
 def test_malformed_file_raises_with_location(name: str) -> None:
     line, col, value, words, count = MALFORMED_CASES[name]
+    before = (MALFORMED / name).read_bytes()
     with pytest.raises(DiaryError, match=re.escape(words)) as info:
         load_diary(MALFORMED / name)
+    assert (MALFORMED / name).read_bytes() == before
     error = info.value
     message = str(error)
     assert message.startswith(name)
