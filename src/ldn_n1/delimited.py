@@ -29,6 +29,7 @@ _DECIMAL_COMMA = r"^\s*[+-]?\d+,\d+\s*$"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _SAMPLE_CHARS = 65536
 _MAX_LISTED = 50
+_EXTRA_FIELDS = 64  # trailing empty fields tolerated by the fast readers
 
 
 def _decode(raw: bytes, file: str, what: str) -> tuple[str, list[str]]:
@@ -99,20 +100,7 @@ def read_delimited(raw: bytes, file: str, what: str) -> RawTable:
     delim = _sniff(sample)
     frame = _read_arrow(body, delim)
     if frame is None:
-        try:
-            frame = pd.read_csv(
-                io.StringIO(body),
-                sep=delim,
-                header=None,
-                dtype=str,
-                na_filter=False,
-                skip_blank_lines=False,
-                quotechar='"',
-                engine="c",
-                index_col=False,
-            )
-        except (pd.errors.ParserError, ValueError):
-            frame = None
+        frame = _read_pandas(body, delim)
     if frame is not None:
         lines = _line_numbers(frame, header_line, physical=_count_breaks(body) + 1)
     else:
@@ -164,6 +152,34 @@ def _read_arrow(body: str, delim: str) -> pd.DataFrame | None:
     frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
     frame.columns = range(ncol)
     return frame
+
+
+def _read_pandas(body: str, delim: str) -> pd.DataFrame | None:
+    """Irregular files: short rows padded; rows longer than the header only if the extra
+    fields are empty (trailing delimiters). None when pandas cannot read it."""
+    options = {
+        "sep": delim,
+        "header": None,
+        "dtype": str,
+        "na_filter": False,
+        "skip_blank_lines": False,
+        "quotechar": '"',
+        "engine": "c",
+        "index_col": False,
+    }
+    try:
+        return pd.read_csv(io.StringIO(body), **options)
+    except (pd.errors.ParserError, ValueError):
+        pass
+    width = len(next(csv.reader([body.split("\n", 1)[0].split("\r", 1)[0]], delimiter=delim)))
+    try:
+        frame = pd.read_csv(io.StringIO(body), names=range(width + _EXTRA_FIELDS), **options)
+    except (pd.errors.ParserError, ValueError):
+        return None
+    extra = frame.iloc[:, width:]
+    if extra.apply(lambda c: c.str.strip().ne("").any()).any():
+        return None  # values beyond the header: the csv-module reader reports them
+    return frame.iloc[:, :width]
 
 
 def _count_breaks(text: str) -> int:
