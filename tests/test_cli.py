@@ -88,3 +88,12 @@ def test_atomic_write_leaves_no_partial_file(tmp_path):
     assert list(tmp_path.iterdir()) == [target]
     write_text_atomic(target, "new")
     assert target.read_text() == "new"
+
+
+def test_validate_all_problems_lists_each(capsys):
+    path = CORPUS / "malformed" / "many_problems.csv"
+    assert main(["validate", str(path), "--all-problems"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[0] == "ldn-n1: error: 4 problems:"
+    assert any("'fatigue': got 'six'" in line for line in lines[1:])
+    assert len(lines) == 5

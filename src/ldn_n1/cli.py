@@ -65,6 +65,20 @@ def _load(args: argparse.Namespace):
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from ldn_n1.errors import DiaryError
+
+    try:
+        return _validate(args)
+    except DiaryError as exc:
+        if not args.all_problems or len(exc.problems) < 2:
+            raise
+        print(f"ldn-n1: error: {len(exc.problems)} problems:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+
+
+def _validate(args: argparse.Namespace) -> int:
     if args.patient:
         print(_load(args).quality)
         return 0
@@ -217,6 +231,9 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p = command("validate", "check a diary and print its data-quality report", _cmd_validate)
     _add_diary_options(p)
+    p.add_argument(
+        "--all-problems", action="store_true", help="list every problem found, one per line"
+    )
 
     p = command("simulate", "write synthetic LDN diaries with their known truth", _cmd_simulate)
     p.add_argument("--patients", type=int, default=200, help="number of patients (default 200)")
