@@ -222,6 +222,16 @@ def analyze_cohort(
     Each patient's numbers are those of ``analyze(diary, plan, settle=False)``; the batch
     holds result rows, never the whole cohort's diaries. See :func:`run_batch` for the
     file-writing, resumable form used by ``ldn-n1 batch``.
+
+    Examples
+    --------
+    >>> from ldn_n1.simulate import simulate_cohort
+    >>> data, _ = simulate_cohort(2, seed=1)
+    >>> result = analyze_cohort(data, workers=1)
+    >>> result.results[["patient_id", "outcome", "status"]].head(2).to_dict("records")
+    [{'patient_id': 'SIM00001', 'outcome': 'pain', 'status': 'ok'}, {'patient_id': 'SIM00001', 'outcome': 'fatigue', 'status': 'ok'}]
+    >>> result.summary.n_patients, result.n_failed
+    (2, 0)
     """
     from ldn_n1.plan import load_plan
 
