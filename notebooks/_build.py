@@ -455,6 +455,372 @@ SINGLE = [
 ]
 
 
+# --------------------------------------------------------------------------- 02
+COHORT = [
+    (
+        "md",
+        """
+        # A cohort: 200 patients, one verdict each, and how much response varies
+
+        An analyst with many patients' diaries (a registry, a patient community's app, a
+        clinic's records) wants each patient's verdict and a summary across patients. This
+        notebook analyses the 200 synthetic diaries of `data/synthetic/cohort_200.csv`
+        (`simulate_cohort(200, seed=2025)`: responders, non-responders, patients who got
+        worse, small effects, drifting natural courses and messy diaries), summarises the
+        verdicts, pools the individual estimates in a random-effects meta-analysis, shows how
+        much the individual responses differ, and, because the data are simulated, compares
+        every verdict with the truth.
+        """,
+    ),
+    (
+        "code",
+        """
+        import tempfile
+        import time
+        from pathlib import Path
+
+        import matplotlib.pyplot as plt
+        import numpy as np
+        import pandas as pd
+        from scipy import stats
+
+        import ldn_n1
+        from ldn_n1.simulate import true_class
+
+        DATA = Path("../data/synthetic")
+        WORKERS = 2  # worker processes; the default is every core of the machine
+        """,
+    ),
+    (
+        "md",
+        """
+        ## 1. The batch
+
+        `ldn_n1.analyze_cohort` reads a folder of diaries, one long or wide file with a
+        `patient_id` column, or a Parquet dataset, and analyses each patient exactly as
+        `ldn_n1.analyze` would (in a pool of worker processes, or on a Dask cluster with
+        `engine="dask"`). A patient whose diary cannot be read or analysed becomes an error
+        row with the reason; the others go on.
+
+        For files on disk and very large cohorts, `ldn-n1 batch INPUT --out DIR` (or
+        `ldn_n1.cohort.run_batch`) writes `results.csv`, `errors.csv` and a cohort summary
+        (CSV and HTML) and can resume after an interruption. Here we keep everything in
+        memory and save the two main tables to a temporary folder.
+        """,
+    ),
+    (
+        "code",
+        """
+        start = time.perf_counter()
+        cohort = ldn_n1.analyze_cohort(DATA / "cohort_200.csv", workers=WORKERS)
+        print(cohort)
+        print(f"{time.perf_counter() - start:.0f} s with {WORKERS} worker processes")
+        """,
+    ),
+    (
+        "code",
+        """
+        out = Path(tempfile.mkdtemp(prefix="ldn_n1_cohort_"))
+        cohort.results.to_csv(out / "results.csv", index=False)
+        cohort.summary.to_frame().to_csv(out / "cohort_summary.csv", index=False)
+        print("wrote", sorted(p.name for p in out.iterdir()), "to", out)
+
+        results = cohort.results
+        pain = results[(results["outcome"] == "pain") & (results["status"] == "ok")]
+        pain[["patient_id", "classification", "improvement", "improvement_low",
+              "improvement_high", "p_mcid", "n_baseline_days", "dose_timing"]].head()
+        """,
+    ),
+    (
+        "md",
+        """
+        `results` has one row per patient and outcome (5 outcomes x 200 patients), with the
+        verdict, the posterior mean improvement and its 95% interval, P(improvement >= MCID),
+        the number of baseline and evaluation days, the onset time, and the target dose and
+        dose timing. `cohort.errors` lists any patient that failed (none here).
+
+        ## 2. Verdict shares
+
+        The share of each verdict per outcome, with 95% Wilson intervals:
+        """,
+    ),
+    (
+        "code",
+        """
+        verdicts = cohort.summary.verdicts
+        verdicts[verdicts["outcome"] == "pain"].round(3)
+        """,
+    ),
+    (
+        "code",
+        """
+        ORDER = ["responder", "inconclusive", "non-responder", "worsened"]
+        COLORS = {"responder": "#009E73", "inconclusive": "#BBBBBB",
+                  "non-responder": "#56B4E9", "worsened": "#D55E00"}
+        LABELS = {"sleep_quality": "sleep quality", "fog": "fibro fog"}
+        shares = verdicts.pivot_table(index="outcome", columns="classification", values="share")
+        shares = shares.loc[list(dict.fromkeys(verdicts["outcome"])), ORDER]
+        shares.index = [LABELS.get(name, name) for name in shares.index]
+
+        fig, ax = plt.subplots(figsize=(8, 3.2), layout="constrained")
+        left = np.zeros(len(shares))
+        for verdict in ORDER:
+            ax.barh(shares.index, shares[verdict], left=left, color=COLORS[verdict],
+                    label=verdict)
+            left += shares[verdict].to_numpy()
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("share of the 200 patients")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=4, frameon=False)
+        plt.show()
+        """,
+    ),
+    (
+        "md",
+        """
+        About a quarter of the patients are called responders on pain, more than half
+        non-responders; one in five is inconclusive. These are shares of *verdicts*: they
+        include misclassification both ways and the inconclusive ones, so they are not the
+        share of patients who truly responded. The meta-analysis estimates that.
+
+        ## 3. Random-effects meta-analysis: the average, and the spread
+
+        Each patient gives an estimate of their own improvement with a standard error (from
+        the width of the 95% interval). A random-effects model treats the patients' *true*
+        improvements as drawn from a normal distribution with mean `mu` and between-patient
+        variance `tau^2`, and separates that spread from each estimate's own uncertainty
+        (Paule-Mandel estimator of `tau^2`; DerSimonian-Laird alongside).
+
+        * the **pooled mean** `mu` with its 95% CI: the average true improvement;
+        * **tau**: the SD of the true improvements across patients;
+        * the **95% prediction interval**: where the true improvement of a *new* patient from
+          the same population would lie;
+        * `P(N(mu, tau^2) >= MCID)`: the estimated **share of patients whose true improvement
+          reaches the MCID**;
+        * `I^2`: the share of the variation between estimates that is real heterogeneity
+          rather than noise.
+        """,
+    ),
+    (
+        "code",
+        """
+        meta = cohort.summary.meta
+        m = meta[(meta["outcome"] == "pain") & (meta["method"] == "pm")].iloc[0]
+        print(f"patients pooled:          {m['k']}")
+        print(f"pooled mean improvement:  {m['mean']:.2f} points "
+              f"(95% CI {m['ci_low']:.2f} to {m['ci_high']:.2f})")
+        print(f"tau^2 = {m['tau2']:.2f}, tau = {np.sqrt(m['tau2']):.2f} points; I^2 = {m['i2']:.0%}")
+        print(f"95% prediction interval:  {m['pi_low']:.2f} to {m['pi_high']:.2f} points")
+        print(f"share with true improvement >= MCID ({m['mcid']:g}): {m['share_above_mcid']:.0%}")
+        """,
+    ),
+    (
+        "code",
+        """
+        columns = ["outcome", "method", "k", "mean", "ci_low", "ci_high", "tau2", "pi_low",
+                   "pi_high", "i2", "share_above_mcid"]
+        meta[columns].round(3)
+        """,
+    ),
+    (
+        "md",
+        """
+        For pain the pooled mean is about one point, half the MCID: as a trial average, LDN
+        would look like it does little. The prediction interval says something else: it runs
+        from a clear worsening to a large improvement, and the model estimates that roughly
+        three in ten patients improve by at least the MCID. The average patient does not
+        exist.
+
+        ## 4. Individual response varies: the picture
+
+        Left: every patient's estimate with its 95% interval, ranked, coloured by verdict,
+        with the pooled mean (black line, its CI as a dark band) and the prediction interval
+        (light band). Right: because the cohort is simulated, the *true* improvements are
+        known; their histogram against the normal distribution the meta-analysis fitted.
+        """,
+    ),
+    (
+        "code",
+        """
+        ranked = pain.dropna(subset=["improvement"]).sort_values("improvement")
+        ranked = ranked.reset_index(drop=True)
+        rank = np.arange(len(ranked))
+
+        truth = pd.read_csv(DATA / "cohort_200_truth.csv")
+        pain_truth = truth[truth["outcome"] == "pain"].set_index("patient_id")
+
+        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained",
+                                      gridspec_kw={"width_ratios": [1.5, 1]}, sharey=True)
+        ax.axhspan(m["pi_low"], m["pi_high"], color="0.93", label="95% prediction interval")
+        ax.axhspan(m["ci_low"], m["ci_high"], color="0.6", label="pooled mean (95% CI)")
+        ax.axhline(m["mean"], color="k", lw=1)
+        for verdict in ORDER:
+            sel = ranked["classification"] == verdict
+            ax.vlines(rank[sel], ranked.loc[sel, "improvement_low"],
+                      ranked.loc[sel, "improvement_high"], color=COLORS[verdict], lw=1.2,
+                      label=verdict)
+            ax.plot(rank[sel], ranked.loc[sel, "improvement"], "o", ms=2, color="k")
+        ax.axhline(m["mcid"], color="#D55E00", ls="--", lw=1, label="MCID")
+        ax.axhline(0, color="0.4", lw=0.6)
+        ax.set_xlabel(f"{len(ranked)} patients, ranked by estimated improvement")
+        ax.set_ylabel("pain improvement, points (positive = better)")
+        ax.legend(loc="upper left", fontsize="small", ncols=2, frameon=False)
+
+        true = pain_truth["true_improvement"]
+        ax2.hist(true, bins=np.arange(-4.625, 5.0, 0.25), orientation="horizontal",
+                 density=True, color="#999999", label="true improvements (simulation)")
+        grid = np.linspace(-6, 7, 300)
+        ax2.plot(stats.norm.pdf(grid, m["mean"], np.sqrt(m["tau2"])), grid, color="k",
+                 label="fitted N(mu, tau^2)")
+        ax2.axhline(m["mcid"], color="#D55E00", ls="--", lw=1)
+        # The patients without any drug effect form a spike at 0: clip it and say so.
+        ax2.set_xlim(0, 0.6)
+        ax2.annotate(f"{(true == 0).mean():.0%} of patients:\\nno drug effect (clipped)",
+                     xy=(0.6, 0), xytext=(0.33, 0.9), fontsize="small", ha="center",
+                     arrowprops={"arrowstyle": "->", "color": "0.3"})
+        ax2.set_xlabel("density")
+        ax2.legend(loc="upper right", fontsize="small", frameon=False)
+        plt.show()
+        """,
+    ),
+    (
+        "md",
+        """
+        The individual intervals are wide (a diary is one person's noisy days) but many of
+        them do not even overlap the pooled mean: some patients clearly improved by 3-4
+        points, others clearly got worse. On the right, the truth is far from normal: a spike
+        at zero (no drug effect), a group around +3 (responders), a few below -2. The normal
+        random-effects model still gets the two numbers it is asked for about right: compare
+        with the truth:
+        """,
+    ),
+    (
+        "code",
+        """
+        pd.DataFrame(
+            {
+                "meta-analysis": [m["mean"], np.sqrt(m["tau2"]), m["share_above_mcid"]],
+                "truth (simulation)": [true.mean(), true.std(), (true >= m["mcid"]).mean()],
+            },
+            index=["mean improvement", "SD of true improvements (tau)",
+                   "share with true improvement >= MCID"],
+        ).round(3)
+        """,
+    ),
+    (
+        "md",
+        """
+        ## 5. The verdicts against the truth
+
+        For each patient the simulation knows the true improvement on pain, and so the verdict
+        a perfect analysis would give (`ldn_n1.simulate.true_class`: responder when the true
+        improvement is at least the MCID, worsened when at most -MCID, non-responder
+        otherwise). Rows: the truth; columns: the toolkit's verdict.
+        """,
+    ),
+    (
+        "code",
+        """
+        pain_truth["true_class"] = [true_class(row) for _, row in pain_truth.iterrows()]
+        compared = pain.join(pain_truth[["true_class", "scenario", "true_improvement"]],
+                             on="patient_id")
+        confusion = pd.crosstab(compared["true_class"], compared["classification"],
+                                margins=True, margins_name="total")
+        confusion.loc[["responder", "non-responder", "worsened", "total"],
+                      [*ORDER, "total"]]
+        """,
+    ),
+    (
+        "code",
+        """
+        called = compared["classification"]
+        truly = compared["true_class"]
+        print(f"false responders: {((called == 'responder') & (truly != 'responder')).sum()} "
+              f"of {(truly != 'responder').sum()} patients who did not truly respond")
+        print(f"positive predictive value: {(truly[called == 'responder'] == 'responder').mean():.0%} "
+              f"of the {(called == 'responder').sum()} patients called responders truly responded")
+        print(f"sensitivity: {(called[truly == 'responder'] == 'responder').mean():.0%} "
+              f"of the {(truly == 'responder').sum()} true responders were called responders")
+        print(f"worsening: {(called[truly == 'worsened'] == 'worsened').mean():.0%} "
+              f"of the {(truly == 'worsened').sum()} truly worsened were called worsened, none "
+              f"responder: {(called[truly == 'worsened'] != 'responder').all()}")
+        """,
+    ),
+    (
+        "md",
+        """
+        The verdict rule is deliberately cautious: a wrong "responder" is the costly error
+        (a patient stays on a drug that does nothing for them), so when the evidence is not
+        strong enough, the answer is *inconclusive* rather than a guess. By simulated
+        scenario:
+        """,
+    ),
+    (
+        "code",
+        """
+        by_scenario = pd.crosstab(compared["scenario"], compared["classification"])
+        by_scenario[[c for c in ORDER if c in by_scenario.columns]]
+        """,
+    ),
+    (
+        "md",
+        """
+        Where do the inconclusive verdicts come from? The true improvement of every patient,
+        grouped by the verdict they got:
+        """,
+    ),
+    (
+        "code",
+        """
+        rng = np.random.default_rng(0)  # horizontal jitter only
+        fig, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")
+        for i, verdict in enumerate(ORDER):
+            sel = compared[compared["classification"] == verdict]
+            x = i + rng.uniform(-0.25, 0.25, len(sel))
+            ax.plot(x, sel["true_improvement"], "o", ms=3.5, alpha=0.7, color=COLORS[verdict])
+        ax.axhline(m["mcid"], color="#D55E00", ls="--", lw=1, label="MCID")
+        ax.axhline(-m["mcid"], color="#D55E00", ls="--", lw=1)
+        ax.set_xticks(range(len(ORDER)), labels=ORDER)
+        ax.set_xlabel("the toolkit's verdict")
+        ax.set_ylabel("true improvement, points")
+        ax.legend(loc="lower left", frameon=False)
+        plt.show()
+        """,
+    ),
+    (
+        "md",
+        """
+        Three groups end up *inconclusive*: patients without any drug effect whose symptoms
+        drifted or settled on their own (a before/after comparison sees an improvement; the
+        model's trend term keeps it from calling them responders, but cannot rule a drug
+        effect out either), patients with small true effects of about 0.6-1.5 points, below
+        the MCID but not far, and some true responders with few or noisy diary days. Only
+        rarely does the toolkit commit to the wrong side.
+        """,
+    ),
+    (
+        "md",
+        """
+        ## 6. Subgroups: dose timing
+
+        The summary also tabulates responder shares by target dose and by when the dose was
+        taken in the evaluation window (night or morning). These tables describe; they do not
+        test, and with open-label data a difference between subgroups can have many causes.
+        """,
+    ),
+    ("code", "cohort.summary.by_timing.round(3)"),
+    (
+        "md",
+        """
+        Everything above inherits the caveat of each single verdict: open-label before/after
+        comparisons cannot separate the drug from expectation, the natural course, or
+        regression to the mean, and a cohort of them cannot either. What the cohort adds is
+        the distribution: how differently people respond, which no average shows.
+        """,
+    ),
+]
+
+
 # --------------------------------------------------------------------------- 03
 VALIDATION = [
     (
@@ -916,6 +1282,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     notebooks = {
         "01_single_patient.ipynb": _notebook("single", SINGLE),
+        "02_cohort.ipynb": _notebook("cohort", COHORT),
         "03_methods_validation.ipynb": _notebook("validation", VALIDATION),
     }
     stale = []
