@@ -21,16 +21,7 @@ EXPECTED = {
 def test_all_is_pinned():
     assert set(ldn_n1.__all__) == EXPECTED
     for name in ldn_n1.__all__:
-        if name != "analyze_cohort" or _has_cohort():
-            assert callable(getattr(ldn_n1, name)) or name == "__version__"
-
-
-def _has_cohort() -> bool:
-    try:
-        from ldn_n1 import cohort
-    except ImportError:
-        return False
-    return hasattr(cohort, "analyze_cohort")
+        assert callable(getattr(ldn_n1, name)) or name == "__version__"
 
 
 def test_import_loads_no_heavy_modules():

@@ -9,6 +9,8 @@ way by at least the MCID, "non-responder" otherwise.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -27,7 +29,10 @@ def naive_verdict(baseline: np.ndarray, window: np.ndarray, better: str, mcid: f
         return "inconclusive"
     diff = window.mean() - baseline.mean()
     improvement = diff if better == "higher" else -diff
-    p = stats.ttest_ind(window, baseline, equal_var=False).pvalue
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        # constant phases (e.g. all 0) make scipy warn about precision; p is then NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        p = stats.ttest_ind(window, baseline, equal_var=False).pvalue
     if p < 0.05 and improvement >= mcid:
         return "responder"
     if p < 0.05 and improvement <= -mcid:
