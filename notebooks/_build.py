@@ -637,6 +637,9 @@ COHORT = [
         with the pooled mean (black line, its CI as a dark band) and the prediction interval
         (light band). Right: because the cohort is simulated, the *true* improvements are
         known; their histogram against the normal distribution the meta-analysis fitted.
+        (One patient recorded pain on only 3 days of the evaluation window: too few for an
+        estimate, so the verdict is *inconclusive* and the patient is not in the pooled
+        analysis.)
         """,
     ),
     (
@@ -1006,7 +1009,7 @@ VALIDATION = [
         ## 1b. Piecewise regression vs scan 0.67.1 `plm()`
 
         scan's `plm()` fits a single case by ordinary least squares with a trend, a level
-        change and a slope change at the phase change (the "W" model of Huitema & McKean), or
+        change and a slope change at the phase change (scan's default design, model "W"), or
         by generalised least squares with AR(1) errors (`AR = 1`, exact maximum likelihood).
         The case is scan's own example `exampleAB`, "Johanna" (20 sessions).
         """,
