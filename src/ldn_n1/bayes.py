@@ -227,7 +227,7 @@ def _posterior(cross: _Cross, rhos, taus, prior: Prior, m0_intercept: float, wee
                 "rho": np.repeat(np.asarray(rhos, float), T),
                 "tau": np.tile(np.asarray(taus, float), R),
                 "trend": np.full(R * T, trend),
-                "cols": [list(row) for row in np.tile(idx, (R, 1))],
+                "cols": np.tile(idx, (R, 1)),
             }
         )
     return outs
@@ -256,9 +256,20 @@ class Mixture:
         return float(np.sum(self.weight * self.loc))
 
     def ppf(self, q: float) -> float:
-        """Quantile, by bracketing root-finding on the mixture CDF (to 1e-10)."""
+        """Quantile, by bracketing root-finding on the mixture CDF (to 1e-10).
+
+        The CDF is first evaluated on a grid of 65 points at once to find a narrow bracket,
+        then refined with Brent's method.
+        """
         spread = np.max(self.scale * stats.t.ppf(0.9999, self.df))
-        lo, hi = np.min(self.loc) - spread, np.max(self.loc) + spread
+        grid = np.linspace(np.min(self.loc) - spread, np.max(self.loc) + spread, 65)
+        keep = self.weight > 1e-12
+        z = (grid[:, None] - self.loc[keep]) / self.scale[keep]
+        cdf = special.stdtr(self.df[keep], z) @ self.weight[keep]
+        i = int(np.clip(np.searchsorted(cdf, q), 1, grid.size - 1))
+        lo, hi = grid[i - 1], grid[i]
+        if (self.cdf(lo) - q) * (self.cdf(hi) - q) > 0:  # bracket lost to rounding
+            lo, hi = grid[0], grid[-1]
         return float(optimize.brentq(lambda x: self.cdf(x) - q, lo, hi, xtol=1e-10))
 
 
