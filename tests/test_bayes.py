@@ -166,3 +166,18 @@ def test_default_model_is_conservative():
     errors, covered = _simulate_fits(40)
     assert -0.6 < errors.mean() < 0.1
     assert covered.mean() >= 0.9
+
+
+def test_mixture_quantiles_and_probabilities():
+    from ldn_n1.bayes import Mixture
+
+    single = Mixture(np.array([1.0]), np.array([1.5]), np.array([0.7]), np.array([12.0]))
+    for q in (0.025, 0.5, 0.975):
+        assert single.ppf(q) == pytest.approx(1.5 + 0.7 * stats.t.ppf(q, 12.0), abs=1e-9)
+    mix = Mixture(
+        np.array([0.3, 0.7]), np.array([-1.0, 2.0]), np.array([0.5, 1.0]), np.array([8.0, 30.0])
+    )
+    for q in (0.025, 0.3, 0.975):
+        assert mix.cdf(mix.ppf(q)) == pytest.approx(q, abs=1e-9)
+    assert mix.mean == pytest.approx(0.3 * -1.0 + 0.7 * 2.0)
+    assert mix.sf(0.4) + mix.cdf(0.4) == pytest.approx(1.0)
