@@ -202,9 +202,10 @@ SINGLE = [
         For **pain**, the primary outcome, the posterior mean improvement is about 3 points
         with a 95% interval that lies almost entirely above the MCID of 2 points: the
         probability that the improvement is clinically important is well above the threshold of
-        0.8, hence *responder*. Fatigue and mood improved too, but not clearly by 2 points (*inconclusive*:
-        more diary days would probably not settle it, the sentence says). Sleep quality and
-        fibro fog did not change by a clinically important amount (*non-responder*).
+        0.8, hence *responder*. Fatigue and mood improved too, but not clearly by 2 points
+        (*inconclusive*: more diary days would probably not settle it, the sentence says).
+        Sleep quality and fibro fog did not change by a clinically important amount
+        (*non-responder*).
 
         Every verdict comes as a sentence for the patient and with the same caveat:
         """,
@@ -693,8 +694,8 @@ COHORT = [
         them do not even overlap the pooled mean: some patients clearly improved by 3-4
         points, others clearly got worse. On the right, the truth is far from normal: a spike
         at zero (no drug effect), a group around +3 (responders), a few below -2. The normal
-        random-effects model still gets the two numbers it is asked for about right: compare
-        with the truth:
+        random-effects model still gets the numbers it is asked for (mean, spread, share
+        above the MCID) about right: compare with the truth:
         """,
     ),
     (
@@ -797,8 +798,10 @@ COHORT = [
         drifted or settled on their own (a before/after comparison sees an improvement; the
         model's trend term keeps it from calling them responders, but cannot rule a drug
         effect out either), patients with small true effects of about 0.6-1.5 points, below
-        the MCID but not far, and some true responders with few or noisy diary days. Only
-        rarely does the toolkit commit to the wrong side.
+        the MCID but not far, and some true responders with few or noisy diary days. Wrong
+        verdicts are rare, and most of them are the cautious kind: truly worsened patients
+        called non-responders (they did not improve, but the worsening was not certain
+        enough to be named).
         """,
     ),
     (
@@ -1263,9 +1266,9 @@ VALIDATION = [
           all when their symptoms drift: a before/after difference is attributed to the drug.
           The toolkit's trend term and autocorrelated errors make that much rarer, at the
           price of fewer decisions (some verdicts are *inconclusive*).
-        * The toolkit calls fewer of the truly worsened patients *worsened*: when the true
-          worsening is close to the MCID it is not 80% sure and says *non-responder*, which
-          is still true (they did not improve), only less specific.
+        * The toolkit calls fewer of the truly worsened patients *worsened*: when it is not
+          80% sure that the worsening reaches the MCID, it says *non-responder*, which is
+          still true (they did not improve), only less specific.
         * The t-test's high sensitivity is not a virtue here: it comes with its false
           responders (its positive predictive value is in the table above).
         * Coverage near 95% means the intervals are honest about the uncertainty, including
