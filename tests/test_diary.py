@@ -219,6 +219,10 @@ def test_unsorted_rows_are_sorted() -> None:
     assert diary.data["date"].tolist() == list(pd.date_range("2025-01-01", "2025-01-08"))
     assert column(diary, "pain") == [6, 7, 6.5, 6, 7, 6, 5.5, 5]
     assert column(diary, "dose_mg") == [0, 0, 0, 0, 0, 1.5, 1.5, 1.5]
+    assert "rows were not in date order: sorted by date" in diary.quality.notes
+    assert "rows were not in date order" not in " ".join(
+        load_diary(VALID / "basic.csv").quality.notes
+    )
 
 
 def test_missing_days_are_counted_not_filled() -> None:

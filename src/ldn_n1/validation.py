@@ -299,6 +299,9 @@ def _assemble(
         codes, day, src = codes[keep], day[keep], src[keep]
         data = {n: v[keep] for n, v in data.items()}
     patient_notes: dict[int, list[str]] = {}
+    backwards = (codes[1:] == codes[:-1]) & (src[1:] < src[:-1])
+    for c in np.unique(codes[1:][backwards]):
+        patient_notes.setdefault(int(c), []).append("rows were not in date order: sorted by date")
     if dose_log is not None:
         notes.append(
             f"dose_mg from the dose log {dose_log.file!r} (each entry holds until the next)"
