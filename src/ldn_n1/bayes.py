@@ -25,12 +25,15 @@ Priors (weakly informative, in units of the outcome's marginal SD ``s``): interc
 allowed, a baseline that falls steeply is not explained away as drift); effect
 ``N(0, (4 s)^2)`` (about 6 points: nearly flat over the 0-10 scale; the sensitivity re-fits
 use 2 s and 8 s); weekday effects ``N(0, (0.5 s)^2)``; covariates ``N(0, s^2)``;
-``s^2 ~ InvGamma(2, 2.5)`` (prior mode 0.83, mean 2.5 points^2); grid points equally
-likely, trend and no trend 1:1. The prior scales were chosen in the calibration study
-(``benchmarks/calibration.py``) on simulated cohorts with a different seed from the one
-whose results are reported.
+``s^2 ~ InvGamma(2, 2.5)`` (prior mode 0.83, mean 2.5 points^2); trend and no trend 1:1;
+rho values equally likely; onset times weighted by a log-normal in ``tau + 1`` centred at 20
+days with log-SD 1 (LDN's benefit often shows within weeks and reaches its full effect by 2-3
+months: weights over the grid 0, 3, 7, 14, 24, 35, 50 days are about 0.3, 6, 15, 22, 22, 19 and
+15%, so an immediate step or a four-month onset stay possible but less likely). The prior
+scales were chosen in the calibration study (``benchmarks/calibration.py``) on a simulated
+cohort with a different seed from the one whose results are reported.
 
-All models are computed together: one batched Cholesky solve per outcome over the grid.
+All models are computed together: one batched solve per outcome over the grid.
 """
 
 from __future__ import annotations
@@ -70,6 +73,20 @@ class Prior:
     var_scale: float = 2.5
     trend_probability: float = 0.5
     covariate_sd: float = 1.0
+    onset_center_days: float | None = 20.0
+    onset_log_sd: float = 1.0
+
+
+def _onset_log_prior(taus: np.ndarray, prior: Prior) -> np.ndarray:
+    """Log prior weight of each onset time constant (normalised over the grid).
+
+    Log-normal in ``tau + 1`` days, centred at ``onset_center_days`` with log-SD
+    ``onset_log_sd``; ``onset_center_days=None`` gives equal weights.
+    """
+    if prior.onset_center_days is None:
+        return np.full(taus.size, -np.log(taus.size))
+    z = np.log((taus + 1.0) / prior.onset_center_days) / prior.onset_log_sd
+    return -0.5 * z**2 - special.logsumexp(-0.5 * z**2)
 
 
 @dataclass(frozen=True)
@@ -214,6 +231,7 @@ def _posterior(cross: _Cross, rhos, taus, prior: Prior, m0_intercept: float, wee
             + cross.logjac[:, None, None]
         )
         prior_w = np.log(prior.trend_probability if trend else 1.0 - prior.trend_probability)
+        prior_w = prior_w + _onset_log_prior(np.asarray(taus, float), prior)[None, :, None]
         outs.append(
             {
                 "log_ml": (log_ml + prior_w).reshape(R * T, -1),
