@@ -38,7 +38,7 @@ OUT = ROOT / "data" / "synthetic"
 EXAMPLES = {
     "responder": ("responder", 1),
     "non_responder": ("non_responder", 3),
-    "worsened": ("worsened", 2),
+    "worsened": ("worsened", 7),
     "messy": ("messy", 5),
 }
 COHORT_SIZE = 200
