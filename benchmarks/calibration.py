@@ -39,6 +39,8 @@ def main() -> None:
         print(per_patient["truth_class"].value_counts().to_string())
         print()
         print(table.to_string(float_format=lambda x: f"{x:.3f}"))
+        counts = ", ".join(f"{k} {v}" for k, v in table.attrs["counts"].items())
+        print(f"\npatients per group: {counts}")
 
 
 if __name__ == "__main__":
