@@ -98,7 +98,7 @@ def _days(
         use = np.isnat(days) & ~np.isnat(fallback)
         if use.any():
             notes.append(
-                f"{int(use.sum())} entries without a readable 'date formatted': their 'date' used"
+                f"{plural(int(use.sum()), 'entry', 'entries')} without a readable 'date formatted': their 'date' used"
             )
         days = np.where(use, fallback, days)
         notes += more
@@ -154,17 +154,19 @@ def _ldn_amounts(
         else:
             unknown += 1
     if converted:
-        notes.append(f"{converted} naltrexone amounts in mcg converted to mg")
+        notes.append(f"{plural(converted, 'naltrexone amount')} in mcg converted to mg")
     if from_text:
-        notes.append(f"{from_text} naltrexone amounts read from the entry text (e.g. '4.5 mg')")
+        notes.append(
+            f"{plural(from_text, 'naltrexone amount')} read from the entry text (e.g. '4.5 mg')"
+        )
     if defaulted:
         notes.append(
-            f"{defaulted} naltrexone entries without an amount read as "
+            f"{plural(defaulted, 'naltrexone entry', 'naltrexone entries')} without an amount read as "
             f"{mapping.ldn_dose_mg:g} mg ([ldn] dose_mg of the mapping)"
         )
     if unknown:
         notes.append(
-            f"{unknown} naltrexone entries without an amount: dose unknown (blank) on those days"
+            f"{plural(unknown, 'naltrexone entry', 'naltrexone entries')} without an amount: dose unknown (blank) on those days"
         )
     return amount, bad_unit
 
@@ -251,7 +253,7 @@ def read_bearable(
         if unread.any():
             first = where_text(raw, int(np.flatnonzero(unread)[0]))
             notes.append(
-                f"{int(unread.sum())} sleep durations not readable (first on {first}): left blank"
+                f"{plural(int(unread.sum()), 'sleep duration')} not readable (first on {first}): left blank"
             )
 
     _tags(raw, index, cat, detail, rating, pids, mapping, dose_log, columns, notes, problems)
@@ -265,7 +267,7 @@ def read_bearable(
     odd = times[~times.str.match(_TIME_OF_DAY)]
     if len(odd):
         notes.append(
-            f"{len(odd)} entries with an unknown time of day (e.g. {odd.iloc[0]!r}): "
+            f"{plural(len(odd), 'entry', 'entries')} with an unknown time of day (e.g. {odd.iloc[0]!r}): "
             "only the date is used"
         )
     if scales:
@@ -298,7 +300,9 @@ def _tags(
     target = mapping.tag_rules().targets(items)
     ldn = target == "ldn"
     if ldn.any() and dose_log:
-        notes.append(f"{int(ldn.sum())} naltrexone entries not used: dose_mg from the dose log")
+        notes.append(
+            f"{plural(int(ldn.sum()), 'naltrexone entry', 'naltrexone entries')} not used: dose_mg from the dose log"
+        )
     elif ldn.any():
         amount, bad_unit = _ldn_amounts(
             raw, item_rows[ldn], items[ldn], rating, meds, mapping, notes

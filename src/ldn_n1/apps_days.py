@@ -162,7 +162,7 @@ class DayIndex:
         empty = int((~filled).sum())
         if empty:
             notes.append(
-                f"{empty} days with only entries that are not used left out (no value to analyse)"
+                f"{plural(empty, 'day')} with only entries that are not used left out (no value to analyse)"
             )
         keep = np.flatnonzero(filled)
         data: dict[str, Any] = {}

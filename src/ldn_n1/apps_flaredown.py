@@ -33,6 +33,7 @@ from ldn_n1.apps_days import (
     column_text,
     names_text,
     numbers,
+    plural,
     severity_columns,
 )
 from ldn_n1.cells import blank_mask, parse_ids
@@ -138,7 +139,9 @@ def read_flaredown(
     target = np.where(tag_kind, mapping.tag_rules().targets(name), None)
     ldn = target == "ldn"
     if ldn.any() and dose_log:
-        notes.append(f"{int(ldn.sum())} LDN entries not used: dose_mg from the dose log")
+        notes.append(
+            f"{plural(int(ldn.sum()), 'LDN entry', 'LDN entries')} not used: dose_mg from the dose log"
+        )
     elif ldn.any():
         amount = np.full(len(text), np.nan)
         codes, uniques = pd.factorize(text[ldn])
@@ -163,7 +166,9 @@ def read_flaredown(
                 if mapping.ldn_dose_mg is not None
                 else "dose unknown (blank)"
             )
-            notes.append(f"{int(blank.sum())} LDN entries without a dose: {how}")
+            notes.append(
+                f"{plural(int(blank.sum()), 'LDN entry', 'LDN entries')} without a dose: {how}"
+            )
         for pid, group in pd.DataFrame({"p": pids[ldn], "n": name[ldn]}).groupby("p"):
             per_patient.setdefault(str(pid), []).append(
                 f"dose_mg from the LDN entries {names_text(sorted(set(group['n'])))}"
