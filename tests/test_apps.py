@@ -271,6 +271,7 @@ def test_mapping_declares_a_new_outcome_and_opioids():
         ({"side_effects": {"rash": ["rash"]}}, "expected a side effect: vivid_dreams"),
         ({"daylio": {"moods": {"super": 7}}}, "expected a mood level from 1 to 5"),
         ({"daylio": {"scale": [5, 1]}}, r"expected \[min, max\] with min < max"),
+        ({"daylio": {"scale": [0, 100]}}, "expected a range within 0-10"),
         ({"ldn": {"dose_mg": 0}}, "expected a dose in mg above 0"),
         ({"ldn": {"name": ["ldn"]}}, "column 'ldn.name'"),
     ],
@@ -489,6 +490,24 @@ def test_parse_dose(text, mg):
 
 
 # --------------------------------------------------------------------------- common
+def test_export_without_usable_entries():
+    export = pd.DataFrame(
+        {
+            "date": ["3rd Mar 2022"],
+            "weekday": ["Thursday"],
+            "time of day": ["am"],
+            "category": ["Weather"],
+            "rating/amount": [""],
+            "detail": ["Sunny"],
+            "notes": [""],
+        }
+    )
+    with pytest.raises(
+        DiaryError, match="expected at least one day with an entry that can be used"
+    ):
+        load_diary(export, source="bearable")
+
+
 def test_source_and_sha256_of_the_export_are_kept():
     path = APPS / "bearable_current.csv"
     diary = load_diary(str(path))

@@ -250,8 +250,14 @@ def validate_export(
         date_format=date_format,
         dose_log=dose_log is not None,
     )
-    if table.frame.empty and table.problems:
-        raise DiaryError([p for _, p in table.problems])
+    if table.frame.empty:
+        if table.problems:
+            raise DiaryError([p for _, p in table.problems])
+        expected = (
+            "at least one day with an entry that can be used (symptoms, ratings, doses, ...); "
+            "notes on what was found: " + "; ".join(table.notes[1:4])
+        )
+        raise DiaryError(file=raw.file, expected=expected)
     canon = read_table(table.frame)
     canon.file, canon.source, canon.sha256 = raw.file, raw.source, raw.sha256
     canon.notes = raw.notes + table.notes

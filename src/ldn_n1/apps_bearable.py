@@ -98,7 +98,8 @@ def _days(
         use = np.isnat(days) & ~np.isnat(fallback)
         if use.any():
             notes.append(
-                f"{plural(int(use.sum()), 'entry', 'entries')} without a readable 'date formatted': their 'date' used"
+                f"{plural(int(use.sum()), 'entry', 'entries')} without a readable "
+                "'date formatted': their 'date' used"
             )
         days = np.where(use, fallback, days)
         notes += more
@@ -161,12 +162,14 @@ def _ldn_amounts(
         )
     if defaulted:
         notes.append(
-            f"{plural(defaulted, 'naltrexone entry', 'naltrexone entries')} without an amount read as "
+            f"{plural(defaulted, 'naltrexone entry', 'naltrexone entries')} without an amount "
+            "read as "
             f"{mapping.ldn_dose_mg:g} mg ([ldn] dose_mg of the mapping)"
         )
     if unknown:
         notes.append(
-            f"{plural(unknown, 'naltrexone entry', 'naltrexone entries')} without an amount: dose unknown (blank) on those days"
+            f"{plural(unknown, 'naltrexone entry', 'naltrexone entries')} without an amount: "
+            "dose unknown (blank) on those days"
         )
     return amount, bad_unit
 
@@ -253,7 +256,8 @@ def read_bearable(
         if unread.any():
             first = where_text(raw, int(np.flatnonzero(unread)[0]))
             notes.append(
-                f"{plural(int(unread.sum()), 'sleep duration')} not readable (first on {first}): left blank"
+                f"{plural(int(unread.sum()), 'sleep duration')} not readable (first on "
+                f"{first}): left blank"
             )
 
     _tags(raw, index, cat, detail, rating, pids, mapping, dose_log, columns, notes, problems)
@@ -267,7 +271,8 @@ def read_bearable(
     odd = times[~times.str.match(_TIME_OF_DAY)]
     if len(odd):
         notes.append(
-            f"{plural(len(odd), 'entry', 'entries')} with an unknown time of day (e.g. {odd.iloc[0]!r}): "
+            f"{plural(len(odd), 'entry', 'entries')} with an unknown time of day "
+            f"(e.g. {odd.iloc[0]!r}): "
             "only the date is used"
         )
     if scales:
@@ -301,7 +306,8 @@ def _tags(
     ldn = target == "ldn"
     if ldn.any() and dose_log:
         notes.append(
-            f"{plural(int(ldn.sum()), 'naltrexone entry', 'naltrexone entries')} not used: dose_mg from the dose log"
+            f"{plural(int(ldn.sum()), 'naltrexone entry', 'naltrexone entries')} not used: "
+            "dose_mg from the dose log"
         )
     elif ldn.any():
         amount, bad_unit = _ldn_amounts(

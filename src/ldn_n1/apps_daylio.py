@@ -60,7 +60,8 @@ def _unknown_moods(
     rows = np.flatnonzero(unknown)
     firsts = pd.Series(rows, index=labels[rows]).groupby(level=0, sort=False)
     listed = [
-        f"{label!r} ({plural(len(group), 'entry', 'entries')}, first on {where_text(raw, int(group.iloc[0]))})"
+        f"{label!r} ({plural(len(group), 'entry', 'entries')}, "
+        f"first on {where_text(raw, int(group.iloc[0]))})"
         for label, group in firsts
     ]
     known = ", ".join(f"{k} = {v:g}" for k, v in mapping.daylio_moods.items())

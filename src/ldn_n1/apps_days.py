@@ -161,9 +161,8 @@ class DayIndex:
             filled |= ~pd.isna(values)
         empty = int((~filled).sum())
         if empty:
-            notes.append(
-                f"{plural(empty, 'day')} with only entries that are not used left out (no value to analyse)"
-            )
+            text = f"{plural(empty, 'day')} with only entries that are not used left out"
+            notes.append(text + " (no value to analyse)")
         keep = np.flatnonzero(filled)
         data: dict[str, Any] = {}
         if several:
@@ -192,6 +191,7 @@ def cell_problems(
             continue
         line, label = raw.where(int(r))
         value = raw.frame[pos].iloc[int(r)]
+        value = value.strip() if isinstance(value, str) else value
         out.append((pid, Problem(raw.file, line, raw.headers[pos], value, expected, row=label)))
     for pid, count in seen.items():
         if count > limit:

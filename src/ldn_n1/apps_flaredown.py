@@ -140,7 +140,8 @@ def read_flaredown(
     ldn = target == "ldn"
     if ldn.any() and dose_log:
         notes.append(
-            f"{plural(int(ldn.sum()), 'LDN entry', 'LDN entries')} not used: dose_mg from the dose log"
+            f"{plural(int(ldn.sum()), 'LDN entry', 'LDN entries')} not used: "
+            "dose_mg from the dose log"
         )
     elif ldn.any():
         amount = np.full(len(text), np.nan)

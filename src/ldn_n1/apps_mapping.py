@@ -316,6 +316,12 @@ def parse_mapping(raw: Mapping[str, Any], file: str = "<mapping>") -> AppMapping
             )
             if not ok:
                 raise _fail(file, "daylio.scale", scale, "[min, max] with min < max")
+            if scale[0] < 0 or scale[1] > 10:
+                expected = (
+                    "a range within 0-10 (the diary's outcome columns hold at most 0-10; "
+                    "a wider scale cannot be read yet)"
+                )
+                raise _fail(file, "daylio.scale", scale, expected)
             kw["daylio_scale"] = (float(scale[0]), float(scale[1]))
     return AppMapping(**kw)
 
@@ -330,7 +336,8 @@ def load_mapping(source: AppMapping | Mapping[str, Any] | str | PathLike[str] | 
 
     Examples
     --------
-    >>> m = load_mapping({"outcomes": {"pain": ["pain", "ache"]}, "daylio": {"moods": {"Super": 5}}})
+    >>> m = load_mapping({"outcomes": {"pain": ["pain", "ache"]},
+    ...                   "daylio": {"moods": {"Super": 5}}})
     >>> m.outcome_rules().match("Backache"), m.daylio_moods["super"], m.combine
     ('pain', 5.0, 'max')
     """
