@@ -115,16 +115,19 @@ def test_bearable_2020_layout_daily_values():
             "mood": [5, NAN, 5, NAN, NAN, 7, NAN],  # mean of 6 and 4
             "sleep_quality": [2, NAN, NAN, NAN, NAN, NAN, NAN],
             "sleep_hours": [6.5, NAN, NAN, NAN, NAN, NAN, NAN],
-            # 0 before the first naltrexone; 1.5 + 1.5; vitamin D only = 0; no meds = blank;
-            # 4500 mcg = 4.5 mg
+            # 0 before the first naltrexone; 1.5 am + 1.5 pm; vitamin D only = 0; no meds =
+            # blank; 4500 mcg = 4.5 mg
             "dose_mg": [0, 0, 0, 3, 0, NAN, 4.5],
             "nausea": [0, 1, NAN, 0, 0, NAN, NAN],
             "headache": [0, 0, NAN, 1, 0, NAN, NAN],
-            "alcohol_units": [NAN, 1, 0, NAN, NAN, NAN, NAN],
+            "alcohol_units": [NAN, 1, 0, NAN, NAN, NAN, NAN],  # the repeated row counted once
             "notes": ["tired after work", None, None, None, None, "good day,", None],
         },
     )
     assert "opioid_use" not in diary.data.columns
+    assert diary.quality.notes[1] == (
+        "1 entry repeated exactly (every field the same as an earlier entry) counted once"
+    )
 
 
 def test_bearable_current_layout_daily_values():

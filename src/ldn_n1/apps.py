@@ -32,6 +32,7 @@ Rules common to every app
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -201,6 +202,7 @@ def read_app(
         The export lacks the app's columns (the message lists those expected and found).
     """
     positions = check_layout(app, raw)
+    raw, repeated = _without_repeats(raw)
     if app == "bearable":
         from ldn_n1.apps_bearable import read_bearable as reader
     elif app == "daylio":
@@ -216,8 +218,34 @@ def read_app(
     if unused:
         table.notes.append(f"columns not part of the {_NAMES[app]} export, not used: "
                            + ", ".join(map(repr, unused)))  # fmt: skip
+    if repeated:
+        from ldn_n1.apps_days import plural
+
+        table.notes.insert(
+            0,
+            f"{plural(repeated, 'entry', 'entries')} repeated exactly (every field the same as an "
+            "earlier entry) counted once",
+        )
     table.notes.insert(0, f"read as a {_NAMES[app]} export ({mapping.describe()})")
     return table
+
+
+def _without_repeats(raw: RawTable) -> tuple[RawTable, int]:
+    """The export without rows that repeat an earlier row exactly (a double export or tap)."""
+    from ldn_n1.cells import blank_mask
+
+    frame = raw.frame
+    blank = np.logical_and.reduce([blank_mask(frame[j]) for j in range(frame.shape[1])])
+    text = frame.astype("string").apply(lambda c: c.str.strip())
+    repeat = text.duplicated().to_numpy() & ~blank
+    if not repeat.any():
+        return raw, 0
+    keep = ~repeat
+    out = copy.copy(raw)
+    out.frame = frame[keep].reset_index(drop=True)
+    out.lines = raw.lines[keep] if raw.lines is not None else None
+    out.labels = raw.labels[keep] if raw.labels is not None else None
+    return out, int(repeat.sum())
 
 
 def validate_export(

@@ -267,6 +267,7 @@ def read_bearable(
     other = pd.Series(category[np.isin(cat, _NOT_READ)], dtype=object).value_counts()
     if len(other):
         notes.append("categories not read: " + ", ".join(f"{k} ({v})" for k, v in other.items()))
+    notes.append("time of day not used: each entry counts for its date")
     times = pd.Series(column_text(raw, pos, "time of day"), dtype=object).dropna()
     odd = times[~times.str.match(_TIME_OF_DAY)]
     if len(odd):
