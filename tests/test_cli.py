@@ -97,3 +97,26 @@ def test_validate_all_problems_lists_each(capsys):
     assert lines[0] == "ldn-n1: error: 4 problems:"
     assert any("'fatigue': got 'six'" in line for line in lines[1:])
     assert len(lines) == 5
+
+
+def test_app_export_end_to_end(tmp_path, capsys):
+    apps = CORPUS / "apps"
+    out = tmp_path / "r.html"
+    code = main(
+        [
+            "report",
+            str(apps / "visible_sim.csv"),
+            "--source",
+            "visible",
+            "--dose-log",
+            str(apps / "visible_sim_doses.csv"),
+            "-o",
+            str(out),
+        ]
+    )
+    assert code == 0
+    html = out.read_text(encoding="utf-8")
+    assert "Verdict:" in html
+    assert main(["analyze", str(apps / "bearable_sim.csv")]) == 0
+    # Bearable symptoms stay on their 0-4 scale: the MCID is one category, not 2 points
+    assert "(at least 1 point)" in capsys.readouterr().out

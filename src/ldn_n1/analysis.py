@@ -43,7 +43,9 @@ def analyze(diary: Diary | Any, plan: Plan | Any = None, *, settle: bool = True)
     diary : Diary, path or DataFrame
         A loaded :class:`~ldn_n1.diary.Diary`, or anything :func:`ldn_n1.load_diary` reads.
     plan : Plan, path to a TOML plan, mapping or None
-        The analysis plan (defaults: DESIGN §2).
+        The analysis plan (defaults: DESIGN §2). For a diary read from an app export the
+        outcomes the plan does not declare get the app's scale and default MCID
+        (:func:`ldn_n1.apps.suggested_plan`).
     settle : bool, default True
         For inconclusive outcomes, estimate by forward simulation how many more diary days
         would likely settle the verdict.
@@ -70,7 +72,13 @@ def analyze(diary: Diary | Any, plan: Plan | Any = None, *, settle: bool = True)
 
     if not isinstance(diary, Diary):
         diary = load_diary(diary)
-    plan = load_plan(plan)
+    if diary.scales:
+        # A diary read from an app: outcomes on the app's own scales (never rescaled).
+        from ldn_n1.apps import suggested_plan
+
+        plan = suggested_plan(diary, plan)
+    else:
+        plan = load_plan(plan)
     data = diary.data
     phases = derive_phases(data, evaluation_days=plan.evaluation_days)
     names = [name for name in plan.outcomes if name in data.columns]

@@ -51,6 +51,16 @@ def _add_diary_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dose-log", help="separate dose log (date, dose_mg[, dose_time])")
     p.add_argument("--date-format", help="strptime format for ambiguous dates, e.g. %%d/%%m/%%Y")
     p.add_argument("--patient", help="patient_id to pick from a multi-patient file")
+    p.add_argument(
+        "--source",
+        choices=["auto", "diary", "bearable", "daylio", "visible", "flaredown"],
+        default="auto",
+        help="where the diary comes from (auto: recognised by its header)",
+    )
+    p.add_argument(
+        "--mapping",
+        help="TOML mapping file for app exports (symptom names, LDN name, tags, Daylio moods)",
+    )
 
 
 def _load(args: argparse.Namespace):
@@ -61,6 +71,8 @@ def _load(args: argparse.Namespace):
         patient_id=args.patient,
         dose_log=args.dose_log,
         date_format=args.date_format,
+        source=args.source,
+        mapping=args.mapping,
     )
 
 
@@ -84,7 +96,13 @@ def _validate(args: argparse.Namespace) -> int:
         return 0
     from ldn_n1.diary import load_diaries
 
-    diaries = load_diaries(args.diary, dose_log=args.dose_log, date_format=args.date_format)
+    diaries = load_diaries(
+        args.diary,
+        dose_log=args.dose_log,
+        date_format=args.date_format,
+        source=args.source,
+        mapping=args.mapping,
+    )
     shown = diaries[:_MAX_REPORTS]
     for i, diary in enumerate(shown):
         if i:

@@ -105,7 +105,8 @@ def describe_outcome(
     text = (
         f"{change}{sep}95% interval {_num(lo)} to {_num(hi)}) compared with its baseline "
         "course. "
-        f"Probability of a clinically important improvement (at least {mcid:g} points): "
+        f"Probability of a clinically important improvement (at least {mcid:g} "
+        f"point{'' if mcid == 1 else 's'}): "
         f"{_percent(p_mcid)}."
     )
     if p_worsening >= 0.05:
