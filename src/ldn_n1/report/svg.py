@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 
 import matplotlib as mpl
 from markupsafe import Markup, escape
@@ -62,7 +63,10 @@ def figure_to_svg(fig: Figure, key: str, alt: str) -> Markup:
         msg = f"figure {key!r} needs alternative text"
         raise ValueError(msg)
     buffer = io.StringIO()
-    with mpl.rc_context({**RC, "svg.hashsalt": key}):
+    with mpl.rc_context({**RC, "svg.hashsalt": key}), warnings.catch_warnings():
+        # Untrusted text (patient ids in the cohort forest plot) may hold characters the font
+        # lacks; they are drawn as boxes, and matplotlib's warning about it is not an error.
+        warnings.filterwarnings("ignore", r"Glyph \d+ .* missing from font", UserWarning)
         # Constrained layout refines positions on every draw; lay out once, then freeze it,
         # so that saving the same figure again gives the same bytes.
         fig.draw_without_rendering()
