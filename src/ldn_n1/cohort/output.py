@@ -37,6 +37,7 @@ __all__ = [
     "csv_text",
     "format_cell",
     "neutralise",
+    "remove_temporaries",
     "safe_filename",
     "write_csv_atomic",
     "write_text_atomic",
@@ -221,6 +222,23 @@ def _temporary(path: Path) -> tuple[Path, io.TextIOWrapper]:
             return tmp, tmp.open("x", encoding="utf-8", newline="")
         except FileExistsError:  # pragma: no cover - 48 random bits
             continue
+
+
+#: Name of a temporary file made by :func:`_temporary` (``.<name>.<12 hex digits>.tmp``).
+_TEMPORARY = re.compile(r"\..+\.[0-9a-f]{12}\.tmp")
+
+
+def remove_temporaries(folder: str | os.PathLike[str]) -> int:
+    """Remove the temporary files that atomic writes killed mid-way (SIGKILL) left in ``folder``.
+
+    Only names of the form :func:`_temporary` makes are removed; returns how many.
+    """
+    removed = 0
+    for path in Path(folder).glob(".*.tmp"):
+        if _TEMPORARY.fullmatch(path.name) and path.is_file():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def write_csv_atomic(

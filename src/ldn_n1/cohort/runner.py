@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from ldn_n1.cohort.output import ERROR_COLUMNS
+from ldn_n1.cohort.output import ERROR_COLUMNS, remove_temporaries
 from ldn_n1.cohort.parts import (
     MANIFEST_VERSION,
     Merged,
@@ -357,6 +357,7 @@ def run_batch(
         "layout": layout,
     }
     done = store.prepare(manifest, resume)
+    remove_temporaries(out)  # left by a run killed while writing the final tables
     with _progress(cohort, len(done) * size, progress) as bar:
         tasks = cohort.tasks(size, skip=done)
         with closing(run(tasks, plan_obj, options, reports)) as results:
