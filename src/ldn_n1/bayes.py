@@ -77,6 +77,15 @@ class Prior:
     onset_log_sd: float = 1.0
 
 
+def _logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
+    """log(sum(exp(x))) along ``axis`` (kept as a length-1 axis), stable for finite x.
+
+    A plain NumPy version: scipy's general one costs more than the rest of a small fit.
+    """
+    top = np.max(x, axis=axis, keepdims=True)
+    return top + np.log(np.sum(np.exp(x - top), axis=axis, keepdims=True))
+
+
 def _onset_log_prior(taus: np.ndarray, prior: Prior) -> np.ndarray:
     """Log prior weight of each onset time constant (normalised over the grid).
 
@@ -86,7 +95,7 @@ def _onset_log_prior(taus: np.ndarray, prior: Prior) -> np.ndarray:
     if prior.onset_center_days is None:
         return np.full(taus.size, -np.log(taus.size))
     z = np.log((taus + 1.0) / prior.onset_center_days) / prior.onset_log_sd
-    return -0.5 * z**2 - special.logsumexp(-0.5 * z**2)
+    return -0.5 * z**2 - _logsumexp(-0.5 * z**2, axis=0)
 
 
 @dataclass(frozen=True)
@@ -370,7 +379,7 @@ def _grid(
     loc = sign * g * np.concatenate([p["loc"] for p in parts])
     scale = g * np.concatenate([p["scale"] for p in parts])
     df = np.concatenate([p["df"] for p in parts])
-    log_w = log_ml - special.logsumexp(log_ml, axis=0, keepdims=True)
+    log_w = log_ml - _logsumexp(log_ml, axis=0)
     return _Grid(log_w, loc, scale, df, parts, cross)
 
 
