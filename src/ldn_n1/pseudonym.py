@@ -49,8 +49,9 @@ __all__ = [
 KEY_BYTES = 32
 #: Date shifts are whole weeks in -MAX..-1 and 1..MAX (never 0): -175..+175 days.
 MAX_SHIFT_WEEKS = 25
-#: Characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection"), and
+#: their full-width forms, which some spreadsheets also accept (as ``results.csv`` does).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 _PSEUDONYM_DOMAIN = b"ldn_n1 pseudonym v1\x00"
 _SHIFT_DOMAIN = b"ldn_n1 date shift v1\x00"
@@ -132,9 +133,10 @@ def key_fingerprint(key: bytes) -> str:
 def neutralise_text(values: pd.Series) -> pd.Series:
     """Make text cells safe to open in a spreadsheet (returns a new Series).
 
-    A cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading
-    apostrophe, so spreadsheets show it as text instead of running it as a formula
-    (OWASP, "CSV Injection"). Missing cells stay missing; other cells are unchanged.
+    A cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return (or a full-width
+    ``=+-@``) gets a leading apostrophe, so spreadsheets show it as text instead of running
+    it as a formula (OWASP, "CSV Injection"). Missing cells stay missing; other cells are
+    unchanged.
 
     Examples
     --------
