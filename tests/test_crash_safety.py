@@ -223,3 +223,17 @@ def test_sigkill_during_final_writes_then_resume(files, reference, tmp_path, mod
         assert [p.name for p in reports] == [f"SIM{i:05d}.html" for i in range(1, N_SMALL + 1)]
         assert {p.read_text(encoding="utf-8") for p in reports} == {"<p>8</p>"}
         assert f"wrote {N_SMALL} reports" in finished.stdout.decode()
+
+
+def test_only_own_temporary_files_are_removed(tmp_path):
+    from ldn_n1.cohort.output import remove_temporaries
+
+    own = [".results.csv.0123456789ab.tmp", ".cohort_summary.html.a1b2c3d4e5f6.tmp"]
+    other = [".results.csv.xyz.tmp", "mine.tmp", ".notes.0123456789AB.tmp", "results.csv"]
+    for name in own + other:
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    (tmp_path / ".folder.0123456789ab.tmp").mkdir()
+    assert remove_temporaries(tmp_path) == len(own)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [*other, ".folder.0123456789ab.tmp"]
+    )
