@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ldn_n1.errors import PlanError
+from ldn_n1.schema import SIDE_EFFECTS
 
 __all__ = ["DEFAULT_OUTCOMES", "DEFAULT_SIDE_EFFECTS", "Outcome", "Plan", "load_plan"]
 
@@ -67,16 +68,7 @@ DEFAULT_OUTCOMES: dict[str, Outcome] = {
     "mood": Outcome("mood", "higher", (0.0, 10.0), 2.0),
 }
 
-DEFAULT_SIDE_EFFECTS: tuple[str, ...] = (
-    "vivid_dreams",
-    "insomnia",
-    "nausea",
-    "headache",
-    "dizziness",
-    "appetite_loss",
-    "muscle_cramps",
-    "anxiety",
-)
+DEFAULT_SIDE_EFFECTS: tuple[str, ...] = SIDE_EFFECTS
 
 
 @dataclass(frozen=True)

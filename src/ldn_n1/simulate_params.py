@@ -39,6 +39,7 @@ import numpy as np
 
 from ldn_n1.errors import LdnError
 from ldn_n1.plan import DEFAULT_OUTCOMES
+from ldn_n1.schema import OUTCOMES, SIDE_EFFECTS
 
 __all__ = [
     "DEFAULT_MIX",
@@ -56,17 +57,6 @@ class SimulationError(LdnError, ValueError):
     """A simulation argument (scenario, mix, override) is unknown or out of range."""
 
 
-OUTCOMES = ("pain", "fatigue", "sleep_quality", "fog", "mood")
-SIDE_EFFECTS = (
-    "vivid_dreams",
-    "insomnia",
-    "nausea",
-    "headache",
-    "dizziness",
-    "appetite_loss",
-    "muscle_cramps",
-    "anxiety",
-)
 #: +1 where a higher value is worse (pain, fatigue, fog), -1 where higher is better.
 WORSE_SIGN = np.array([1.0 if DEFAULT_OUTCOMES[o].better == "lower" else -1.0 for o in OUTCOMES])
 MCID = np.array([DEFAULT_OUTCOMES[o].mcid for o in OUTCOMES])
