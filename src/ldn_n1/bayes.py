@@ -41,14 +41,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import special
 
+from ldn_n1.ar1 import apply_transform, ar1_loglike, ar1_transform
 from ldn_n1.features import onset, window_mean_onset
+from ldn_n1.mixture import Mixture
 
 __all__ = [
     "DEFAULT_RHOS",
     "DEFAULT_TAUS",
     "BayesFit",
+    "Mixture",
     "Prior",
     "ar1_loglike",
     "ar1_transform",
@@ -110,55 +113,11 @@ class _Cross:
     n_base: int
 
 
-def ar1_transform(t: np.ndarray, rho: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Coefficients of the gap-aware Prais-Winsten transform for each rho.
-
-    Returns ``(phi, c, logjac)`` with shapes (R, n), (R, n), (R,): the transformed value of
-    row i is ``c[i] * (v[i] - phi[i] * v[i-1])`` (``phi[0] = 0``), which turns a stationary
-    AR(1) series with marginal variance ``s2`` on the calendar axis into independent values
-    of variance ``s2 * (1 - rho^2)``; ``logjac = sum(log c)``.
-    """
-    rho = np.atleast_1d(np.asarray(rho, dtype=float))[:, None]
-    gaps = np.diff(np.asarray(t, dtype=float))
-    phi = np.zeros((rho.shape[0], len(t)))
-    c = np.empty_like(phi)
-    one_minus = 1.0 - rho**2
-    c[:, :1] = np.sqrt(one_minus)
-    if gaps.size:
-        phi[:, 1:] = rho ** gaps[None, :]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = one_minus / (1.0 - phi[:, 1:] ** 2)
-        ratio = np.where(rho == 0.0, 1.0, ratio)
-        c[:, 1:] = np.sqrt(ratio)
-    return phi, c, np.log(c).sum(axis=1)
-
-
-def _apply(phi: np.ndarray, c: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Apply the transform to v of shape (n, m): returns (R, n, m)."""
-    prev = np.concatenate([np.zeros((1, v.shape[1])), v[:-1]], axis=0)
-    return c[:, :, None] * (v[None] - phi[:, :, None] * prev[None])
-
-
-def ar1_loglike(
-    y: np.ndarray, t: np.ndarray, mean: np.ndarray, rho: float, var_marginal: float
-) -> float:
-    """Exact log-likelihood of ``y`` (days ``t``) under a stationary AR(1) around ``mean``.
-
-    Used in tests against statsmodels' state-space ``SARIMAX(order=(1, 0, 0))`` with missing
-    days as NaN.
-    """
-    phi, c, logjac = ar1_transform(t, np.array([rho]))
-    z = _apply(phi, c, (np.asarray(y, float) - np.asarray(mean, float))[:, None])[0, :, 0]
-    innov = var_marginal * (1.0 - rho**2)
-    n = len(z)
-    return float(-0.5 * n * np.log(2 * np.pi * innov) - 0.5 * (z @ z) / innov + logjac[0])
-
-
 def _cross(t, Y, base, onsets, rhos) -> _Cross:
     phi, c, logjac = ar1_transform(t, rhos)
     M = np.concatenate([base, onsets.T], axis=1)
-    XM = _apply(phi, c, M)
-    ZY = _apply(phi, c, Y)
+    XM = apply_transform(phi, c, M)
+    ZY = apply_transform(phi, c, Y)
     return _Cross(
         xtx=np.einsum("rni,rnj->rij", XM, XM),
         xty=np.einsum("rni,rns->ris", XM, ZY),
@@ -167,22 +126,6 @@ def _cross(t, Y, base, onsets, rhos) -> _Cross:
         n=len(t),
         n_base=base.shape[1],
     )
-
-
-@dataclass(frozen=True)
-class _Posterior:
-    log_ml: np.ndarray  # (K, S) log marginal likelihood of each model
-    loc: np.ndarray  # (K, S) posterior mean of delta
-    scale: np.ndarray  # (K, S) posterior t scale of delta
-    df: np.ndarray  # (K,)
-    mean: np.ndarray  # (K, p, S) posterior mean of the coefficients
-    cov_unit: np.ndarray  # (K, p, p) Vn
-    shape_n: np.ndarray  # (K,)
-    rate_n: np.ndarray  # (K, S)
-    rho: np.ndarray  # (K,)
-    tau: np.ndarray  # (K,)
-    trend: np.ndarray  # (K,) bool
-    cols: list  # per K: design column indices (into [base..., onsets])
 
 
 def _posterior(cross: _Cross, rhos, taus, prior: Prior, m0_intercept: float, weekday: bool):
@@ -258,40 +201,6 @@ def _posterior(cross: _Cross, rhos, taus, prior: Prior, m0_intercept: float, wee
             }
         )
     return outs
-
-
-@dataclass(frozen=True)
-class Mixture:
-    """A finite mixture of Student-t distributions (the posterior of ``improvement``)."""
-
-    weight: np.ndarray
-    loc: np.ndarray
-    scale: np.ndarray
-    df: np.ndarray
-
-    def sf(self, x: float) -> float:
-        """P(improvement >= x)."""
-        return float(np.sum(self.weight * special.stdtr(self.df, (self.loc - x) / self.scale)))
-
-    def cdf(self, x: float) -> float:
-        """P(improvement <= x); components with weight below 1e-12 are skipped."""
-        k = self._active
-        return float(self.weight[k] @ special.stdtr(self.df[k], (x - self.loc[k]) / self.scale[k]))
-
-    @property
-    def _active(self) -> np.ndarray:
-        return self.weight > 1e-12
-
-    @property
-    def mean(self) -> float:
-        """Posterior mean."""
-        return float(np.sum(self.weight * self.loc))
-
-    def ppf(self, q: float) -> float:
-        """Quantile, by bracketing root-finding (Brent) on the mixture CDF (to 1e-10)."""
-        spread = np.max(self.scale * stats.t.ppf(0.9999, self.df))
-        lo, hi = np.min(self.loc) - spread, np.max(self.loc) + spread
-        return float(optimize.brentq(lambda x: self.cdf(x) - q, lo, hi, xtol=1e-10))
 
 
 @dataclass(frozen=True)
