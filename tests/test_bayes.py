@@ -107,7 +107,7 @@ def test_conjugate_posterior_matches_numerical_integration(rho, tau):
         m0,
     )
     # model 0 = no trend, the only (rho, tau): compare its log marginal likelihood
-    log_ml_conj = grid.parts[0]["log_ml"][0, 0] - np.log(0.5)
+    log_ml_conj = grid.parts[0]["log_ml"][0, 0] - np.log(1.0 - prior.trend_probability)
     g = onset(t - 8.0, tau)
     log_ml_bf, mean_delta_bf, w, D = _brute_force(t, y, g, rho, prior, m0)
     assert log_ml_conj == pytest.approx(log_ml_bf, abs=2e-3)

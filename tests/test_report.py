@@ -217,6 +217,14 @@ def test_headline_states_verdict_numbers_and_caveat(document, result):
     assert document.index('id="outcomes-title"') < document.index('id="figures-title"')
 
 
+def _shown(x: float, signed: bool = False) -> str:
+    """How the report prints a number: one decimal, a real minus sign, zero never signed."""
+    text = f"{x:+.1f}" if signed else f"{x:.1f}"
+    if float(text) == 0.0:
+        return "0.0"
+    return text.replace("-", "−")
+
+
 def test_outcome_table_lists_every_outcome(document, result):
     table = re.search(r'<table class="outcomes">.*?</table>', document, re.DOTALL).group(0)
     rows = re.findall(r"<tr.*?</tr>", table, re.DOTALL)[1:]
@@ -225,9 +233,9 @@ def test_outcome_table_lists_every_outcome(document, result):
         assert outcome.label in row
         assert f">{outcome.classification}<" in row
         f = outcome.fit
-        assert f"{f.mean:+.1f}".replace("-", "−") in row
-        assert f"{f.low:.1f}".replace("-", "−") in row
-        assert f"{f.high:.1f}".replace("-", "−") in row
+        assert _shown(f.mean, signed=True) in row
+        assert _shown(f.low) in row
+        assert _shown(f.high) in row
         assert f">{outcome.mcid:g}<" in row
         assert f"{outcome.n_baseline_days} / {outcome.n_evaluation_days}" in row
 

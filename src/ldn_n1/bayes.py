@@ -20,12 +20,13 @@ distributions (DESIGN §4)::
 both the counterfactual and the fitted series, so they cancel.
 
 Priors (weakly informative, in units of the outcome's marginal SD ``s``): intercept
-``N(scale midpoint, (10 s)^2)``; trend ``N(0, (0.5 s per 100 days)^2)`` (about 0.8 points per
-100 days at the typical within-person SD of 1.6 of daily pain: a slow natural course is
-allowed, a baseline that falls steeply is not explained away as drift); effect
+``N(scale midpoint, (10 s)^2)``; trend ``N(0, (1 s per 100 days)^2)`` (about 1.6 points per
+100 days at the typical within-person SD of 1.6 of daily pain: slow natural courses such as
+those after a flare); effect
 ``N(0, (4 s)^2)`` (about 6 points: nearly flat over the 0-10 scale; the sensitivity re-fits
 use 2 s and 8 s); weekday effects ``N(0, (0.5 s)^2)``; covariates ``N(0, s^2)``;
-``s^2 ~ InvGamma(2, 2.5)`` (prior mode 0.83, mean 2.5 points^2); trend and no trend 1:1;
+``s^2 ~ InvGamma(2, 2.5)`` (prior mode 0.83, mean 2.5 points^2); a trend with prior
+probability 0.3 (the data decide: a clearly drifting baseline gets the trend model);
 rho values equally likely; onset times weighted by a log-normal in ``tau + 1`` centred at 20
 days with log-SD 1 (LDN's benefit often shows within weeks and reaches its full effect by 2-3
 months: weights over the grid 0, 3, 7, 14, 24, 35, 50 days are about 0.3, 6, 15, 22, 22, 19 and
@@ -69,12 +70,12 @@ class Prior:
     """Prior scales, in units of the outcome's marginal SD (see the module docstring)."""
 
     effect_sd: float = 4.0
-    trend_sd: float = 0.5
+    trend_sd: float = 1.0
     weekday_sd: float = 0.5
     intercept_sd: float = 10.0
     var_shape: float = 2.0
     var_scale: float = 2.5
-    trend_probability: float = 0.5
+    trend_probability: float = 0.3
     covariate_sd: float = 1.0
     onset_center_days: float | None = 20.0
     onset_log_sd: float = 1.0
