@@ -100,3 +100,38 @@ def test_to_frame_columns():
     assert list(frame.columns) == ["phase", "start", "end", "n_days", "dose_mg"]
     assert frame["phase"].tolist() == ["baseline", "titration", "target", "evaluation window"]
     assert frame["n_days"].tolist() == [14, 7, 30, 28]
+
+
+def test_explicit_phase_column_without_doses():
+    d = pd.DataFrame({"date": pd.date_range("2025-01-06", periods=40)})
+    d["phase"] = ["A"] * 14 + ["B"] * 26
+    p = derive_phases(d)
+    assert p.baseline_days == 14
+    assert p.first_dose == pd.Timestamp("2025-01-20")
+    assert p.design == "A-B"
+
+
+def test_explicit_abab_phase_column_overrides_doses():
+    d = _diary([0] * 10 + [4.5] * 30)
+    d["phase"] = ["baseline"] * 10 + ["B"] * 10 + ["A"] * 5 + ["B"] * 15
+    p = derive_phases(d)
+    assert p.design == "A-B-A-B"
+    assert p.interruptions[0].n_days == 5
+    assert p.target_dose_mg == 4.5
+
+
+def test_analyze_a_phase_labelled_diary():
+    import warnings
+
+    from ldn_n1.analysis import analyze
+    from ldn_n1.errors import LdnWarning
+
+    rng = np.random.default_rng(3)
+    d = pd.DataFrame({"date": pd.date_range("2025-01-06", periods=60)})
+    d["phase"] = ["A"] * 20 + ["B"] * 40
+    d["pain"] = np.clip(np.round(6 - 3 * (np.arange(60) >= 20) + rng.normal(0, 1, 60)), 0, 10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LdnWarning)
+        result = analyze(d, settle=False)
+    assert result.phases.baseline_days == 20
+    assert result.primary.classification == "responder"

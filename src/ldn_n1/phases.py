@@ -1,6 +1,7 @@
 """Derive treatment phases from a diary's daily dose record (DESIGN §3).
 
-Phases are defined on the calendar, not on the rows present: a gap in the diary does not
+An explicit ``phase`` column (A/B labels) takes precedence over doses where it is filled
+(:func:`dose_record`). Phases are defined on the calendar, not on the rows present: a gap in the diary does not
 shorten a phase. The dose on a day without a row, or with a blank dose, is carried forward
 from the last known day (a blank dose means "unknown", not "none").
 
@@ -28,10 +29,12 @@ import pandas as pd
 from ldn_n1.errors import AnalysisError
 
 __all__ = [
+    "BASELINE_LABELS",
     "DoseStep",
     "Phases",
     "TimingSwitch",
     "derive_phases",
+    "dose_record",
     "in_window",
     "phase_labels",
 ]
@@ -146,9 +149,33 @@ class Phases:
         return frame[["phase", "start", "end", "n_days", "dose_mg"]]
 
 
+#: Labels of an explicit ``phase`` column that mean "no treatment" (case-insensitive).
+BASELINE_LABELS = frozenset({"a", "a1", "a2", "a3", "baseline", "base", "pre", "off", "0"})
+
+
+def dose_record(data: pd.DataFrame) -> np.ndarray:
+    """Daily dose used to derive the phases.
+
+    ``dose_mg`` when the diary has it; where an explicit ``phase`` column labels a day
+    (A/B design), baseline labels (:data:`BASELINE_LABELS`) mean no drug and any other label
+    means treated: the recorded dose if above 0, else 1 (a dose of unknown size).
+    """
+    n = len(data)
+    dose = (
+        data["dose_mg"].to_numpy(dtype=float) if "dose_mg" in data.columns else np.full(n, np.nan)
+    )
+    if "phase" not in data.columns:
+        return dose
+    label = data["phase"].astype("string").str.strip().str.lower()
+    known = label.notna().to_numpy()
+    off = label.isin(BASELINE_LABELS).fillna(False).to_numpy(dtype=bool)
+    on_dose = np.where(dose > 0, dose, 1.0)
+    return np.where(known, np.where(off, 0.0, on_dose), dose)
+
+
 def _calendar_dose(data: pd.DataFrame) -> pd.Series:
     """Dose per calendar day, blanks and missing days carried forward from the last known."""
-    dose = pd.Series(data["dose_mg"].to_numpy(dtype=float), index=pd.DatetimeIndex(data["date"]))
+    dose = pd.Series(dose_record(data), index=pd.DatetimeIndex(data["date"]))
     full = pd.date_range(dose.index.min(), dose.index.max(), freq="D")
     return dose.reindex(full).ffill().fillna(0.0)
 
