@@ -205,6 +205,13 @@ def oriented(a: np.ndarray, b: np.ndarray, improvement: str) -> tuple[np.ndarray
     return a, b
 
 
+def oriented_phases(
+    a: npt.ArrayLike, b: npt.ArrayLike, improvement: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Clean phase A, then phase B (:func:`clean_phase`), then orient both (:func:`oriented`)."""
+    return oriented(clean_phase(a, "A"), clean_phase(b, "B"), improvement)
+
+
 def short_phase_note(n_a: int, n_b: int) -> tuple[str, ...]:
     """SingleCaseES's warning for a phase with fewer than 2 observations."""
     short = [label for label, k in (("A", n_a), ("B", n_b)) if k < 2]
@@ -278,6 +285,43 @@ def wald(estimate: float, se: float, confidence: float) -> tuple[float, float]:
     with np.errstate(all="ignore"):
         half = np.float64(z) * np.float64(se)
         return float(np.float64(estimate) - half), float(np.float64(estimate) + half)
+
+
+def wald_parts(estimate: float, se: float, confidence: float) -> tuple[float, float, float, float]:
+    """Return ``(estimate, se, ci_low, ci_high)`` as floats, with :func:`wald` limits."""
+    est, s = float(estimate), float(se)
+    lo, hi = wald(est, s, confidence)
+    return est, s, lo, hi
+
+
+def make_result(
+    measure: str,
+    parts: tuple[float, float, float, float],
+    confidence: float,
+    *,
+    variant: str,
+    improvement: str | None,
+    n_a: int,
+    n_b: int,
+    notes: tuple[str, ...] = (),
+    details: tuple[tuple[str, float], ...] = (),
+) -> EffectSize:
+    """Return the :class:`EffectSize` of ``parts = (estimate, se, ci_low, ci_high)``."""
+    estimate, se, ci_low, ci_high = parts
+    return EffectSize(
+        measure=measure,
+        estimate=estimate,
+        se=se,
+        ci_low=ci_low,
+        ci_high=ci_high,
+        variant=variant,
+        confidence=confidence,
+        improvement=improvement,
+        n_a=n_a,
+        n_b=n_b,
+        notes=notes,
+        details=details,
+    )
 
 
 def r_zeroin(

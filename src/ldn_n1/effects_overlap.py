@@ -11,6 +11,7 @@ Validated against SingleCaseES 0.7.4 (``calc_ES``) on 56 published series: see
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -21,8 +22,8 @@ from ldn_n1.effects_base import (
     NAN,
     EffectSize,
     check_confidence,
-    clean_phase,
-    oriented,
+    make_result,
+    oriented_phases,
     r_median,
     r_zeroin,
     z_value,
@@ -102,6 +103,33 @@ def nap_parts(
     return est, se, lo, hi, trunc
 
 
+def _pairs_effect(
+    measure: str,
+    parts: Callable[..., tuple[float, float, float, float, float]],
+    a: npt.ArrayLike,
+    b: npt.ArrayLike,
+    improvement: str,
+    se: str,
+    confidence: float,
+    ci_root: str,
+) -> EffectSize:
+    """NAP or Tau result from its ``*_parts`` function (shared body of :func:`nap`, :func:`tau`)."""
+    conf = check_confidence(confidence)
+    x, y = oriented_phases(a, b, improvement)
+    est, s, lo, hi, trunc = parts(x, y, se, conf, ci_root)
+    has_ci = se != "none"
+    return make_result(
+        measure,
+        (est, s, lo, hi),
+        conf if has_ci else NAN,
+        variant=f"SE={se}",
+        improvement=improvement,
+        n_a=len(x),
+        n_b=len(y),
+        details=(("trunc_const", trunc),) if has_ci else (),
+    )
+
+
 def nap(
     a: npt.ArrayLike,
     b: npt.ArrayLike,
@@ -161,24 +189,7 @@ def nap(
     >>> round(res.estimate, 6), round(res.se, 6)
     (0.916667, 0.069007)
     """
-    conf = check_confidence(confidence)
-    a_, b_ = clean_phase(a, "A"), clean_phase(b, "B")
-    x, y = oriented(a_, b_, improvement)
-    est, s, lo, hi, trunc = nap_parts(x, y, se, conf, ci_root)
-    has_ci = se != "none"
-    return EffectSize(
-        measure="NAP",
-        estimate=est,
-        se=s,
-        ci_low=lo,
-        ci_high=hi,
-        variant=f"SE={se}",
-        confidence=conf if has_ci else NAN,
-        improvement=improvement,
-        n_a=len(a_),
-        n_b=len(b_),
-        details=(("trunc_const", trunc),) if has_ci else (),
-    )
+    return _pairs_effect("NAP", nap_parts, a, b, improvement, se, confidence, ci_root)
 
 
 def tau_parts(
@@ -222,24 +233,7 @@ def tau(
     >>> round(tau([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29]).estimate, 6)
     0.833333
     """
-    conf = check_confidence(confidence)
-    a_, b_ = clean_phase(a, "A"), clean_phase(b, "B")
-    x, y = oriented(a_, b_, improvement)
-    est, s, lo, hi, trunc = tau_parts(x, y, se, conf, ci_root)
-    has_ci = se != "none"
-    return EffectSize(
-        measure="Tau",
-        estimate=est,
-        se=s,
-        ci_low=lo,
-        ci_high=hi,
-        variant=f"SE={se}",
-        confidence=conf if has_ci else NAN,
-        improvement=improvement,
-        n_a=len(a_),
-        n_b=len(b_),
-        details=(("trunc_const", trunc),) if has_ci else (),
-    )
+    return _pairs_effect("Tau", tau_parts, a, b, improvement, se, confidence, ci_root)
 
 
 def _no_se(measure: str, est: float, variant: str, improvement: str, m: int, n: int) -> EffectSize:
@@ -282,8 +276,7 @@ def tau_u(a: npt.ArrayLike, b: npt.ArrayLike, *, improvement: str = "increase") 
     >>> tau_u([3, 3, 4, 5], [4, 5, 6, 7, 7]).estimate
     0.55
     """
-    a_, b_ = clean_phase(a, "A"), clean_phase(b, "B")
-    x, y = oriented(a_, b_, improvement)
+    x, y = oriented_phases(a, b, improvement)
     m, n = len(x), len(y)
     s_ab = int(np.sum(np.sign(y[None, :] - x[:, None])))
     iu = np.triu_indices(m, k=1)
@@ -311,8 +304,7 @@ def pnd(a: npt.ArrayLike, b: npt.ArrayLike, *, improvement: str = "increase") ->
     >>> round(pnd([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29]).estimate, 6)
     0.714286
     """
-    a_, b_ = clean_phase(a, "A"), clean_phase(b, "B")
-    x, y = oriented(a_, b_, improvement)
+    x, y = oriented_phases(a, b, improvement)
     est = np.count_nonzero(y > x.max()) / len(y)
     return _no_se("PND", est, "strict", improvement, len(x), len(y))
 
@@ -337,8 +329,7 @@ def pem(a: npt.ArrayLike, b: npt.ArrayLike, *, improvement: str = "increase") ->
     >>> pem([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29]).estimate
     1.0
     """
-    a_, b_ = clean_phase(a, "A"), clean_phase(b, "B")
-    x, y = oriented(a_, b_, improvement)
+    x, y = oriented_phases(a, b, improvement)
     med = r_median(x)
     est = (np.count_nonzero(y > med) + 0.5 * np.count_nonzero(y == med)) / len(y)
     return _no_se("PEM", est, "ties 0.5", improvement, len(x), len(y))
@@ -377,8 +368,7 @@ def pand(a: npt.ArrayLike, b: npt.ArrayLike, *, improvement: str = "increase") -
     >>> round(pand([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29]).estimate, 6)
     0.846154
     """
-    a_, b_ = clean_phase(a, "A"), clean_phase(b, "B")
-    x, y = oriented(a_, b_, improvement)
+    x, y = oriented_phases(a, b, improvement)
     m, n = len(x), len(y)
     return _no_se("PAND", _pand_overlaps(x, y) / (m + n), "ties overlap", improvement, m, n)
 
@@ -402,8 +392,7 @@ def ird(a: npt.ArrayLike, b: npt.ArrayLike, *, improvement: str = "increase") ->
     >>> round(ird([20, 20, 26, 25, 22, 23], [28, 25, 24, 27, 30, 30, 29]).estimate, 6)
     0.690476
     """
-    a_, b_ = clean_phase(a, "A"), clean_phase(b, "B")
-    x, y = oriented(a_, b_, improvement)
+    x, y = oriented_phases(a, b, improvement)
     m, n = len(x), len(y)
     p = _pand_overlaps(x, y) / (m + n)
     est = ((m + n) ** 2 * p - m**2 - n**2) / (2 * m * n)

@@ -23,12 +23,13 @@ from ldn_n1.effects_base import (
     check_confidence,
     check_improvement,
     clean_phase,
+    make_result,
     r_mean,
     r_median,
     r_sum,
     r_var,
     short_phase_note,
-    wald,
+    wald_parts,
 )
 from ldn_n1.errors import PlanError
 
@@ -109,16 +110,12 @@ def smd(
         if improvement == "decrease":
             d = -d
         se = f(j) * np.sqrt(sv1 + d * d / (f(2.0) * df))
-    lo, hi = wald(float(d), float(se), conf)
     sd_name = "baseline_sd" if std_dev == "baseline" else "pooled_sd"
-    return EffectSize(
-        measure="SMD",
-        estimate=float(d),
-        se=float(se),
-        ci_low=lo,
-        ci_high=hi,
+    return make_result(
+        "SMD",
+        wald_parts(d, se, conf),
+        conf,
         variant=f"std_dev={std_dev}; bias_correct={bool(bias_correct)}",
-        confidence=conf,
         improvement=improvement,
         n_a=m,
         n_b=n,
@@ -196,16 +193,12 @@ def lrm(
         if improvement == "decrease":
             est = -est
         se = float(np.sqrt(np.float64(v_a) + np.float64(v_b)))
-    lo, hi = wald(float(est), se, conf)
     notes = ("This phase contains less than 2 observations.",) if min(len(x), len(y)) < 2 else ()
-    return EffectSize(
-        measure="LRM",
-        estimate=float(est),
-        se=se,
-        ci_low=lo,
-        ci_high=hi,
+    return make_result(
+        "LRM",
+        wald_parts(est, se, conf),
+        conf,
         variant=f"delta_method={bool(delta_method)}",
-        confidence=conf,
         improvement=improvement,
         n_a=len(x),
         n_b=len(y),
@@ -262,15 +255,11 @@ def pogo(
         est = f(100.0) * (beta - alpha) / (f(goal_f) - alpha)
         var = (va / m + vb / n + (est / 100) ** 2 * va / m) / (f(goal_f) - alpha) ** 2
         se = f(100.0) * np.sqrt(var)
-    lo, hi = wald(float(est), float(se), conf)
-    return EffectSize(
-        measure="PoGO",
-        estimate=float(est),
-        se=float(se),
-        ci_low=lo,
-        ci_high=hi,
+    return make_result(
+        "PoGO",
+        wald_parts(est, se, conf),
+        conf,
         variant=f"goal={goal_f:g}",
-        confidence=conf,
         improvement=None,
         n_a=m,
         n_b=n,

@@ -22,11 +22,12 @@ from ldn_n1.effects_base import (
     check_confidence,
     check_improvement,
     clean_phase,
+    make_result,
     r_mean,
     r_sum,
     r_var,
     short_phase_note,
-    wald,
+    wald_parts,
 )
 from ldn_n1.errors import AnalysisError, PlanError
 
@@ -124,16 +125,11 @@ def _lrr(
         if flip_pct and sc not in ("percentage", "proportion"):
             est = -est
         se = float(np.sqrt(r_sum(var / (n * mean**2))))
-    lo, hi = wald(float(est), se, conf)
-    variant = f"scale={sc}; D={dc:g}; bias_correct={bool(bias_correct)}"
-    return EffectSize(
-        measure=f"LRR{which}",
-        estimate=float(est),
-        se=se,
-        ci_low=lo,
-        ci_high=hi,
-        variant=variant,
-        confidence=conf,
+    return make_result(
+        f"LRR{which}",
+        wald_parts(est, se, conf),
+        conf,
+        variant=f"scale={sc}; D={dc:g}; bias_correct={bool(bias_correct)}",
         improvement=improvement,
         n_a=len(x),
         n_b=len(y),
@@ -406,15 +402,11 @@ def lor(
         if improvement == "decrease":
             est = -est
         se = float(np.sqrt(r_sum(var / (n * mean**2 * (1 - mean) ** 2))))
-    lo, hi = wald(float(est), se, conf)
-    return EffectSize(
-        measure="LOR",
-        estimate=float(est),
-        se=se,
-        ci_low=lo,
-        ci_high=hi,
+    return make_result(
+        "LOR",
+        wald_parts(est, se, conf),
+        conf,
         variant=f"scale={sc}; D={dc:g}; bias_correct={bool(bias_correct)}",
-        confidence=conf,
         improvement=improvement,
         n_a=len(x),
         n_b=len(y),
