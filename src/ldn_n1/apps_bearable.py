@@ -38,6 +38,7 @@ import pandas as pd
 
 from ldn_n1.apps_days import (
     DayIndex,
+    blank_rows,
     cell_problems,
     column_days,
     column_text,
@@ -48,7 +49,6 @@ from ldn_n1.apps_days import (
     severity_columns,
     where_text,
 )
-from ldn_n1.cells import blank_mask
 
 if TYPE_CHECKING:
     from ldn_n1.apps import AppTable
@@ -187,7 +187,7 @@ def read_bearable(
     notes: list[str] = []
     problems: list[tuple[str, Problem]] = []
     pids = np.full(n, patient_id, dtype=object)
-    empty = np.logical_and.reduce([blank_mask(raw.frame[j]) for j in range(raw.frame.shape[1])])
+    empty = blank_rows(raw)
     days, bad_day, day_column, expected = _days(raw, pos, date_format, notes)
     bad_day &= ~empty
     for text in pd.unique(expected[bad_day]):

@@ -29,9 +29,10 @@ import pandas as pd
 
 from ldn_n1.apps_days import (
     DayIndex,
+    blank_rows,
     cell_problems,
-    column_days,
     column_text,
+    entry_days,
     explode_items,
     names_text,
     numbers,
@@ -39,7 +40,6 @@ from ldn_n1.apps_days import (
     severity_columns,
     where_text,
 )
-from ldn_n1.cells import blank_mask
 from ldn_n1.errors import Problem
 
 if TYPE_CHECKING:
@@ -141,13 +141,10 @@ def read_daylio(
     notes: list[str] = []
     problems: list[tuple[str, Problem]] = []
     pids = np.full(n, patient_id, dtype=object)
-    empty = np.logical_and.reduce([blank_mask(raw.frame[j]) for j in range(raw.frame.shape[1])])
-    days, bad_day, expected, more = column_days(raw, pos, "full_date", date_format)
+    empty = blank_rows(raw)
+    days, more, bad_dates = entry_days(raw, pos, "full_date", date_format, pids, ~empty)
     notes += more
-    bad_day &= ~empty
-    for text in pd.unique(expected[bad_day]):
-        rows = np.flatnonzero(bad_day & (expected == text))
-        problems += cell_problems(raw, rows, pids, "full_date", str(text))
+    problems += bad_dates
     index = DayIndex(np.where(empty, None, pids), days)
     entry = ~empty
     columns: dict[str, np.ndarray] = {}

@@ -20,9 +20,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DayIndex",
+    "blank_rows",
     "cell_problems",
     "column_days",
     "column_text",
+    "entry_days",
     "explode_items",
     "names_text",
     "numbers",
@@ -243,6 +245,34 @@ def column_days(
 
     result = parse_dates(raw.frame[positions[name]], date_format=date_format)
     return result.days, result.bad, result.expected, result.notes
+
+
+def blank_rows(raw: RawTable) -> np.ndarray:
+    """Rows of the export whose every cell is blank."""
+    from ldn_n1.cells import blank_mask
+
+    return np.logical_and.reduce([blank_mask(raw.frame[j]) for j in range(raw.frame.shape[1])])
+
+
+def entry_days(
+    raw: RawTable,
+    positions: dict[str, int],
+    name: str,
+    date_format: str | None,
+    pids: np.ndarray,
+    checked: np.ndarray,
+) -> tuple[np.ndarray, list[str], list[tuple[str, Problem]]]:
+    """Days of the date column ``name`` with a problem for every bad date among ``checked``.
+
+    Returns ``(days, notes, problems)``; problems are grouped by the rule that was broken.
+    """
+    days, bad_day, expected, notes = column_days(raw, positions, name, date_format)
+    bad_day &= checked
+    problems: list[tuple[str, Problem]] = []
+    for text in pd.unique(expected[bad_day]):
+        rows = np.flatnonzero(bad_day & (expected == text))
+        problems += cell_problems(raw, rows, pids, name, str(text))
+    return days, notes, problems
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:

@@ -28,15 +28,16 @@ import pandas as pd
 
 from ldn_n1.apps_days import (
     DayIndex,
+    blank_rows,
     cell_problems,
-    column_days,
     column_text,
+    entry_days,
     names_text,
     numbers,
     plural,
     severity_columns,
 )
-from ldn_n1.cells import blank_mask, parse_ids
+from ldn_n1.cells import parse_ids
 
 if TYPE_CHECKING:
     from ldn_n1.apps import AppTable
@@ -85,18 +86,17 @@ def read_flaredown(
     """Read a Flaredown export (see the module docstring for the rules)."""
     notes: list[str] = ["patient_id from user_id; age, sex and country not used"]
     problems: list[tuple[str, Problem]] = []
-    empty = np.logical_and.reduce([blank_mask(raw.frame[j]) for j in range(raw.frame.shape[1])])
+    empty = blank_rows(raw)
     pids = parse_ids(raw.frame[pos["user_id"]]).to_numpy(dtype=object, na_value=None)
     missing = ~empty & pd.isna(pids)
     problems += cell_problems(
         raw, np.flatnonzero(missing), np.full(len(pids), ""), "user_id", "a user id"
     )
-    days, bad_day, expected, more = column_days(raw, pos, "checkin_date", date_format)
+    days, more, bad_dates = entry_days(
+        raw, pos, "checkin_date", date_format, pids, ~empty & ~missing
+    )
     notes += more
-    bad_day &= ~empty & ~missing
-    for text in pd.unique(expected[bad_day]):
-        rows = np.flatnonzero(bad_day & (expected == text))
-        problems += cell_problems(raw, rows, pids, "checkin_date", str(text))
+    problems += bad_dates
     index = DayIndex(np.where(empty, None, pids), days)
     kind = pd.Series(column_text(raw, pos, "trackable_type"), dtype=object).str.casefold()
     kind = kind.to_numpy(dtype=object)

@@ -24,13 +24,13 @@ import pandas as pd
 
 from ldn_n1.apps_days import (
     DayIndex,
+    blank_rows,
     cell_problems,
-    column_days,
     column_text,
+    entry_days,
     numbers,
     severity_columns,
 )
-from ldn_n1.cells import blank_mask
 
 if TYPE_CHECKING:
     from ldn_n1.apps import AppTable
@@ -65,13 +65,10 @@ def read_visible(
     notes: list[str] = []
     problems: list[tuple[str, Problem]] = []
     pids = np.full(n, patient_id, dtype=object)
-    empty = np.logical_and.reduce([blank_mask(raw.frame[j]) for j in range(raw.frame.shape[1])])
-    days, bad_day, expected, more = column_days(raw, pos, "observation_date", date_format)
+    empty = blank_rows(raw)
+    days, more, bad_dates = entry_days(raw, pos, "observation_date", date_format, pids, ~empty)
     notes += more
-    bad_day &= ~empty
-    for text in pd.unique(expected[bad_day]):
-        rows = np.flatnonzero(bad_day & (expected == text))
-        problems += cell_problems(raw, rows, pids, "observation_date", str(text))
+    problems += bad_dates
     index = DayIndex(np.where(empty, None, pids), days)
     tracker = column_text(raw, pos, "tracker_name")
     key = pd.Series(tracker, dtype=object).str.casefold().to_numpy(dtype=object)
